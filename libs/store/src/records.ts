@@ -1,0 +1,91 @@
+/** The rows of results.db as the rest of the code sees them (camelCase, JSON parsed). */
+import type { MetricName, Settings } from '@l2x/model/config';
+
+export const TRIAL_STATUSES = ['queued', 'running', 'completed', 'failed', 'interrupted'] as const;
+export type TrialStatus = (typeof TRIAL_STATUSES)[number];
+export type SweepStatus = Exclude<TrialStatus, 'queued'>;
+export type Goal = 'maximize' | 'minimize';
+
+export interface SweepRecord {
+  id: number;
+  name: string;
+  configText: string;
+  configHash: string;
+  configPath: string | null;
+  metric: { name: MetricName; goal: Goal };
+  swept: string[];
+  status: SweepStatus;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface SweepInput {
+  name: string;
+  configText: string;
+  configHash: string;
+  configPath?: string | null;
+  metric: { name: MetricName; goal: Goal };
+  swept: string[];
+}
+
+/** A trial to be queued: what the sweep file expands to. */
+export interface TrialInput {
+  key: string;
+  configKey: string;
+  seed: number;
+  settings: Settings;
+  params: Partial<Settings>;
+}
+
+export interface TrialRecord extends TrialInput {
+  id: number;
+  sweepId: number;
+  status: TrialStatus;
+  runId: number | null;
+  worker: number | null;
+  backend: string | null;
+  device: string | null;
+  step: number;
+  steps: number;
+  attempts: number;
+  queuedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  heartbeatAt: string | null;
+  trainMs: number | null;
+  error: string | null;
+}
+
+/** Where and how a sweeper invocation ran: recorded once per run, for reproducibility. */
+export interface RunEnvironment {
+  host: string;
+  pid: number;
+  gitCommit: string | null;
+  gitDirty: boolean | null;
+  nodeVersion: string;
+  tfjsVersion: string | null;
+  backend: string;
+  workers: number;
+  argv: string[];
+}
+
+export interface RunRecord extends RunEnvironment {
+  id: number;
+  sweepId: number;
+  status: SweepStatus;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+export type StatusCounts = Record<TrialStatus, number> & { total: number };
+
+export interface SweepOverview extends SweepRecord {
+  counts: StatusCounts;
+}
+
+export interface MetricPoint {
+  trialId: number;
+  name: string;
+  step: number;
+  value: number | null;
+}

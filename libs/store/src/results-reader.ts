@@ -1,0 +1,203 @@
+/**
+ * Read access to results.db: what the dashboard polls and the reports aggregate. Opened read-only from
+ * another process, it never blocks the sweeper (WAL) and never writes.
+ */
+import { UserError, closest } from '@l2x/errors';
+import { METRIC_NAMES, SETTING_NAMES } from '@l2x/model/config';
+import type { Db } from './database.ts';
+import { openForReading } from './database.ts';
+import {
+  TRIAL_STATUSES,
+  type MetricPoint,
+  type RunRecord,
+  type StatusCounts,
+  type SweepOverview,
+  type SweepRecord,
+  type TrialRecord,
+  type TrialStatus,
+} from './records.ts';
+
+/** Columns of the trial_summary view that callers may ask for. */
+export const TRIAL_SUMMARY_COLUMNS = [
+  'sweep', 'key', 'config_key', 'status', 'seed', 'backend', 'device', 'worker', 'step', 'steps', 'attempts',
+  'started_at', 'finished_at', 'train_ms', 'error',
+  ...SETTING_NAMES.filter((name) => name !== 'seed'),
+  ...METRIC_NAMES,
+] as const;
+
+type Row = Record<string, unknown>;
+
+function sweepFromRow(row: Row): SweepRecord {
+  return {
+    id: row.id as number,
+    name: row.name as string,
+    configText: row.config_text as string,
+    configHash: row.config_hash as string,
+    configPath: (row.config_path as string | null) ?? null,
+    metric: { name: row.metric_name as SweepRecord['metric']['name'], goal: row.metric_goal as SweepRecord['metric']['goal'] },
+    swept: JSON.parse(row.swept as string) as string[],
+    status: row.status as SweepRecord['status'],
+    createdAt: row.created_at as string,
+    updatedAt: row.updated_at as string,
+  };
+}
+
+export function trialFromRow(row: Row): TrialRecord {
+  return {
+    id: row.id as number,
+    sweepId: row.sweep_id as number,
+    key: row.key as string,
+    configKey: row.config_key as string,
+    seed: row.seed as number,
+    settings: JSON.parse(row.settings as string),
+    params: JSON.parse(row.params as string),
+    status: row.status as TrialStatus,
+    runId: (row.run_id as number | null) ?? null,
+    worker: (row.worker as number | null) ?? null,
+    backend: (row.backend as string | null) ?? null,
+    device: (row.device as string | null) ?? null,
+    step: row.step as number,
+    steps: row.steps as number,
+    attempts: row.attempts as number,
+    queuedAt: row.queued_at as string,
+    startedAt: (row.started_at as string | null) ?? null,
+    finishedAt: (row.finished_at as string | null) ?? null,
+    heartbeatAt: (row.heartbeat_at as string | null) ?? null,
+    trainMs: (row.train_ms as number | null) ?? null,
+    error: (row.error as string | null) ?? null,
+  };
+}
+
+function runFromRow(row: Row): RunRecord {
+  return {
+    id: row.id as number,
+    sweepId: row.sweep_id as number,
+    status: row.status as RunRecord['status'],
+    startedAt: row.started_at as string,
+    finishedAt: (row.finished_at as string | null) ?? null,
+    host: row.host as string,
+    pid: row.pid as number,
+    gitCommit: (row.git_commit as string | null) ?? null,
+    gitDirty: row.git_dirty === null ? null : row.git_dirty === 1,
+    nodeVersion: row.node_version as string,
+    tfjsVersion: (row.tfjs_version as string | null) ?? null,
+    backend: row.backend as string,
+    workers: row.workers as number,
+    argv: JSON.parse(row.argv as string) as string[],
+  };
+}
+
+export class ResultsReader {
+  constructor(protected readonly db: Db) {}
+
+  /** Opens a results database read-only (the dashboard and reports). */
+  static open(path: string): ResultsReader {
+    return new ResultsReader(openForReading(path));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Changes whenever another connection commits: poll this, and re-query only when it moved. */
+  dataVersion(): number {
+    return this.db.pragma('data_version', { simple: true }) as number;
+  }
+
+  listSweeps(): SweepOverview[] {
+    const sweeps = this.db.prepare('SELECT * FROM sweeps ORDER BY created_at, id').all() as Row[];
+    return sweeps.map((row) => {
+      const sweep = sweepFromRow(row);
+      return { ...sweep, counts: this.counts(sweep.id) };
+    });
+  }
+
+  findSweep(name: string): SweepRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM sweeps WHERE name = ?').get(name) as Row | undefined;
+    return row && sweepFromRow(row);
+  }
+
+  /** The sweep with this name, or a UserError listing the sweeps there are. */
+  sweep(name: string): SweepRecord {
+    const found = this.findSweep(name);
+    if (found) return found;
+    const names = (this.db.prepare('SELECT name FROM sweeps ORDER BY name').pluck().all() as string[]);
+    if (names.length === 0) throw new UserError(`no sweep named ${JSON.stringify(name)}: the database has no sweeps yet`);
+    const guess = closest(name, names);
+    throw new UserError(
+      `no sweep named ${JSON.stringify(name)}${guess ? ` (did you mean ${JSON.stringify(guess)}?)` : ''}; sweeps here: ${names.join(', ')}`,
+    );
+  }
+
+  /** The most recently created (or touched) sweep, if any. */
+  latestSweep(): SweepRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM sweeps ORDER BY updated_at DESC, id DESC LIMIT 1').get() as Row | undefined;
+    return row && sweepFromRow(row);
+  }
+
+  counts(sweepId: number): StatusCounts {
+    const counts = Object.fromEntries(TRIAL_STATUSES.map((s) => [s, 0])) as StatusCounts;
+    counts.total = 0;
+    const rows = this.db.prepare('SELECT status, count(*) AS n FROM trials WHERE sweep_id = ? GROUP BY status').all(sweepId) as {
+      status: TrialStatus;
+      n: number;
+    }[];
+    for (const { status, n } of rows) {
+      counts[status] = n;
+      counts.total += n;
+    }
+    return counts;
+  }
+
+  trials(sweepId: number, statuses: readonly TrialStatus[] = TRIAL_STATUSES): TrialRecord[] {
+    const marks = statuses.map(() => '?').join(',');
+    const rows = this.db
+      .prepare(`SELECT * FROM trials WHERE sweep_id = ? AND status IN (${marks}) ORDER BY id`)
+      .all(sweepId, ...statuses) as Row[];
+    return rows.map(trialFromRow);
+  }
+
+  trialByKey(sweepId: number, key: string): TrialRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM trials WHERE sweep_id = ? AND key = ?').get(sweepId, key) as Row | undefined;
+    return row && trialFromRow(row);
+  }
+
+  /** Rows of the trial_summary view for one sweep, with just the columns asked for. */
+  trialSummary<C extends (typeof TRIAL_SUMMARY_COLUMNS)[number]>(sweepName: string, columns: readonly C[]): Record<C, unknown>[] {
+    for (const column of columns)
+      if (!(TRIAL_SUMMARY_COLUMNS as readonly string[]).includes(column)) throw new Error(`bug: unknown trial_summary column ${column}`);
+    const list = columns.map((c) => `"${c}"`).join(', ');
+    return this.db.prepare(`SELECT ${list} FROM trial_summary WHERE sweep = ? ORDER BY key`).all(sweepName) as Record<C, unknown>[];
+  }
+
+  /** Metric curves (every evaluation point) of a sweep's trials, optionally only some metrics or trials. */
+  metricPoints(sweepId: number, options: { names?: readonly string[]; trialIds?: readonly number[] } = {}): MetricPoint[] {
+    const where = ['t.sweep_id = ?'];
+    const args: unknown[] = [sweepId];
+    if (options.names?.length) {
+      where.push(`p.name IN (${options.names.map(() => '?').join(',')})`);
+      args.push(...options.names);
+    }
+    if (options.trialIds) {
+      if (options.trialIds.length === 0) return [];
+      where.push(`p.trial_id IN (${options.trialIds.map(() => '?').join(',')})`);
+      args.push(...options.trialIds);
+    }
+    return this.db
+      .prepare(
+        `SELECT p.trial_id AS trialId, p.name, p.step, p.value FROM metric_points p JOIN trials t ON t.id = p.trial_id
+         WHERE ${where.join(' AND ')} ORDER BY p.trial_id, p.name, p.step`,
+      )
+      .all(...args) as MetricPoint[];
+  }
+
+  /** Final metrics of one trial. */
+  finalMetrics(trialId: number): Record<string, number | null> {
+    const rows = this.db.prepare('SELECT name, value FROM trial_metrics WHERE trial_id = ?').all(trialId) as { name: string; value: number | null }[];
+    return Object.fromEntries(rows.map((r) => [r.name, r.value]));
+  }
+
+  runs(sweepId: number): RunRecord[] {
+    return (this.db.prepare('SELECT * FROM runs WHERE sweep_id = ? ORDER BY id').all(sweepId) as Row[]).map(runFromRow);
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The results database's schema: tables, migrations and the SQL views people query.
+ *
+ * Versioned with `PRAGMA user_version` (the number of migrations applied). Migrations run only in the
+ * sweeper (the one writer), before any worker starts; readers refuse a database from a newer schema.
+ * Times are ISO-8601 UTC text so that `sqlite3` shows them readably.
+ */
+import { METRIC_NAMES, SETTING_NAMES } from '@l2x/model/config';
+
+const NOW = `strftime('%Y-%m-%dT%H:%M:%fZ','now')`;
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: sweeps, runs (a sweeper invocation and its environment), trials, metric curves and final metrics.
+  `
+  CREATE TABLE sweeps (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT NOT NULL UNIQUE,
+    config_text  TEXT NOT NULL,              -- the sweep file as it was read
+    config_hash  TEXT NOT NULL,              -- sha256 of config_text
+    config_path  TEXT,
+    metric_name  TEXT NOT NULL,
+    metric_goal  TEXT NOT NULL CHECK (metric_goal IN ('maximize', 'minimize')),
+    swept        TEXT NOT NULL DEFAULT '[]', -- JSON array of the swept setting names
+    status       TEXT NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'completed', 'failed', 'interrupted')),
+    created_at   TEXT NOT NULL DEFAULT (${NOW}),
+    updated_at   TEXT NOT NULL DEFAULT (${NOW})
+  );
+  CREATE TABLE runs (
+    id            INTEGER PRIMARY KEY,
+    sweep_id      INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+    started_at    TEXT NOT NULL DEFAULT (${NOW}),
+    finished_at   TEXT,
+    status        TEXT NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'completed', 'failed', 'interrupted')),
+    host          TEXT NOT NULL,
+    pid           INTEGER NOT NULL,
+    git_commit    TEXT,
+    git_dirty     INTEGER,                   -- 1 when the work tree had uncommitted changes
+    node_version  TEXT NOT NULL,
+    tfjs_version  TEXT,
+    backend       TEXT NOT NULL,             -- as requested (auto, wasm, …); each trial records what ran
+    workers       INTEGER NOT NULL,
+    argv          TEXT NOT NULL DEFAULT '[]'
+  );
+  CREATE INDEX runs_sweep ON runs(sweep_id);
+  CREATE TABLE trials (
+    id           INTEGER PRIMARY KEY,
+    sweep_id     INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+    key          TEXT NOT NULL,              -- hash of the resolved settings and seed
+    config_key   TEXT NOT NULL,              -- the same without the seed: groups a configuration's seeds
+    seed         INTEGER NOT NULL,
+    settings     TEXT NOT NULL,              -- JSON: every setting, resolved
+    params       TEXT NOT NULL DEFAULT '{}', -- JSON: the swept settings only
+    status       TEXT NOT NULL DEFAULT 'queued'
+                 CHECK (status IN ('queued', 'running', 'completed', 'failed', 'interrupted')),
+    run_id       INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+    worker       INTEGER,
+    backend      TEXT,                       -- the backend that actually ran (never 'auto')
+    device       TEXT,
+    step         INTEGER NOT NULL DEFAULT 0,
+    steps        INTEGER NOT NULL,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    queued_at    TEXT NOT NULL DEFAULT (${NOW}),
+    started_at   TEXT,
+    finished_at  TEXT,
+    heartbeat_at TEXT,
+    train_ms     REAL,
+    error        TEXT,
+    UNIQUE (sweep_id, key)
+  );
+  CREATE INDEX trials_sweep_status ON trials(sweep_id, status);
+  CREATE INDEX trials_sweep_config ON trials(sweep_id, config_key);
+  CREATE TABLE metric_points (
+    trial_id INTEGER NOT NULL REFERENCES trials(id) ON DELETE CASCADE,
+    name     TEXT NOT NULL,
+    step     INTEGER NOT NULL,
+    value    REAL,
+    PRIMARY KEY (trial_id, name, step)
+  ) WITHOUT ROWID;
+  CREATE TABLE trial_metrics (
+    trial_id INTEGER NOT NULL REFERENCES trials(id) ON DELETE CASCADE,
+    name     TEXT NOT NULL,
+    value    REAL,
+    PRIMARY KEY (trial_id, name)
+  ) WITHOUT ROWID;
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Setting columns of the views: every setting under its own name (`tau`, `k`, `anneal`, …). */
+const SETTINGS_BUT_SEED = SETTING_NAMES.filter((name) => name !== 'seed');
+
+/**
+ * The views are the documented interface for plain-SQL queries and scripts; they are derived from the settings
+ * and metric lists, and rebuilt by the writer whenever their text changes (views hold no data).
+ */
+export function viewStatements(): string[] {
+  const finalMetrics = METRIC_NAMES.map(
+    (name) => `(SELECT value FROM trial_metrics m WHERE m.trial_id = t.id AND m.name = '${name}') AS "${name}"`,
+  ).join(',\n    ');
+  const aggregates = METRIC_NAMES.map(
+    (name) =>
+      `avg(s."${name}") AS "${name}_mean",\n    ` +
+      `CASE WHEN count(s."${name}") > 1 THEN sqrt(max(0, (sum(s."${name}" * s."${name}") - count(s."${name}") * avg(s."${name}") * avg(s."${name}")) / (count(s."${name}") - 1))) END AS "${name}_std"`,
+  ).join(',\n    ');
+  return [
+    `DROP VIEW IF EXISTS config_summary`,
+    `DROP VIEW IF EXISTS trial_summary`,
+    `CREATE VIEW trial_summary AS
+  SELECT
+    w.name AS sweep,
+    t.key, t.config_key, t.status, t.seed, t.backend, t.device, t.worker, t.step, t.steps, t.attempts,
+    t.started_at, t.finished_at, t.train_ms, t.error,
+    ${SETTINGS_BUT_SEED.map((name) => `json_extract(t.settings, '$.${name}') AS "${name}"`).join(',\n    ')},
+    ${finalMetrics}
+  FROM trials t JOIN sweeps w ON w.id = t.sweep_id`,
+    `CREATE VIEW config_summary AS
+  SELECT
+    s.sweep, s.config_key,
+    ${SETTINGS_BUT_SEED.map((name) => `min(s."${name}") AS "${name}"`).join(', ')},
+    count(*) AS n,
+    ${aggregates}
+  FROM trial_summary s
+  WHERE s.status = 'completed'
+  GROUP BY s.sweep, s.config_key`,
+  ];
+}

@@ -1,0 +1,215 @@
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_SETTINGS, type Settings } from '@l2x/model/config';
+import { UserError } from '@l2x/errors';
+import { ResultsReader, ResultsStore, SCHEMA_VERSION, type RunEnvironment, type TrialInput } from '@l2x/store';
+
+const env: RunEnvironment = {
+  host: 'test-host', pid: process.pid, gitCommit: 'abc123', gitDirty: false, nodeVersion: process.version,
+  tfjsVersion: '4.22.0', backend: 'cpu', workers: 1, argv: ['--config', 'x.yaml'],
+};
+
+function trial(tau: number, seed: number): TrialInput {
+  const settings: Settings = { ...DEFAULT_SETTINGS, tau, seed, steps: 50 };
+  return { key: `t${tau}-s${seed}`, configKey: `t${tau}`, seed, settings, params: { tau } };
+}
+
+const sweepInput = {
+  name: 'tau', configText: 'name: tau', configHash: 'h1', configPath: 'sweeps/tau.yaml',
+  metric: { name: 'hard_acc' as const, goal: 'maximize' as const }, swept: ['tau'],
+};
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'store-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+// One suite, every backend the store has: a private in-memory database and a file with WAL.
+describe.each([
+  ['in-memory', () => ':memory:'],
+  ['file', () => join(dir, 'nested', 'results.db')],
+])('ResultsStore (%s)', (_name, pathOf) => {
+  let store: ResultsStore;
+  beforeEach(() => {
+    store = ResultsStore.open(pathOf());
+  });
+  afterEach(() => store.close());
+
+  it('creates a sweep once and resumes it by name', () => {
+    const first = store.ensureSweep(sweepInput);
+    expect(first.created).toBe(true);
+    const again = store.ensureSweep(sweepInput);
+    expect(again).toMatchObject({ created: false, configChanged: false });
+    expect(again.sweep.id).toBe(first.sweep.id);
+    expect(store.ensureSweep({ ...sweepInput, configHash: 'h2' }).configChanged).toBe(true);
+    expect(store.listSweeps().map((s) => s.name)).toEqual(['tau']);
+  });
+
+  it('queues each trial key once', () => {
+    const { sweep } = store.ensureSweep(sweepInput);
+    const planned = [trial(0.1, 0), trial(0.1, 1), trial(0.5, 0)];
+    expect(store.addTrials(sweep.id, planned)).toBe(3);
+    expect(store.addTrials(sweep.id, [...planned, trial(0.5, 1)])).toBe(1);
+    expect(store.counts(sweep.id)).toMatchObject({ queued: 4, total: 4 });
+    expect(store.pendingTrials(sweep.id).map((t) => t.key)).toEqual(['t0.1-s0', 't0.1-s1', 't0.5-s0', 't0.5-s1']);
+  });
+
+  it('claims a trial for one worker only and records its life', () => {
+    const { sweep } = store.ensureSweep(sweepInput);
+    store.addTrials(sweep.id, [trial(0.1, 0)]);
+    const runId = store.startRun(sweep.id, env);
+    const [t] = store.pendingTrials(sweep.id);
+    expect(store.claimTrial(t!.id, { runId, worker: 0, device: null })).toBe(true);
+    expect(store.claimTrial(t!.id, { runId, worker: 1, device: null })).toBe(false);
+    store.recordPoints(t!.id, 20, { loss: 1.5, hard_acc: 0.4 });
+    store.recordPoints(t!.id, 40, { loss: 0.9, hard_acc: 0.7 });
+    store.recordProgress([{ trialId: t!.id, step: 45, backend: 'cpu' }]);
+    expect(store.trial(t!.id)).toMatchObject({ status: 'running', step: 45, worker: 0, attempts: 1, backend: 'cpu' });
+    store.completeTrial(t!.id, { metrics: { loss: 0.8, hard_acc: 0.75, soft_acc: 0.9, gap: 0.15 }, backend: 'cpu', trainMs: 1234 });
+    const done = store.trial(t!.id);
+    expect(done).toMatchObject({ status: 'completed', step: 50, trainMs: 1234 });
+    expect(store.finalMetrics(t!.id)).toMatchObject({ hard_acc: 0.75, gap: 0.15 });
+    expect(store.metricPoints(sweep.id, { names: ['loss'] }).map((p) => [p.step, p.value])).toEqual([[20, 1.5], [40, 0.9]]);
+    expect(store.pendingTrials(sweep.id)).toEqual([]);
+  });
+
+  it('records a failure with its error and keeps the other trials', () => {
+    const { sweep } = store.ensureSweep(sweepInput);
+    store.addTrials(sweep.id, [trial(0.1, 0), trial(0.2, 0)]);
+    const runId = store.startRun(sweep.id, env);
+    const [a, b] = store.pendingTrials(sweep.id);
+    store.claimTrial(a!.id, { runId, worker: 0, device: null });
+    store.failTrial(a!.id, 'loss became NaN at step 12');
+    expect(store.trial(a!.id)).toMatchObject({ status: 'failed', error: 'loss became NaN at step 12' });
+    expect(store.pendingTrials(sweep.id).map((t) => t.id)).toEqual([b!.id]);
+    expect(store.requeueFailed(sweep.id)).toBe(1);
+    expect(store.pendingTrials(sweep.id).map((t) => t.id)).toEqual([a!.id, b!.id]);
+  });
+
+  it('reclaims trials of a dead run and of a stale heartbeat, not of a live one', () => {
+    const { sweep } = store.ensureSweep(sweepInput);
+    store.addTrials(sweep.id, [trial(0.1, 0), trial(0.2, 0), trial(0.3, 0)]);
+    const live = store.startRun(sweep.id, env);
+    const dead = store.startRun(sweep.id, { ...env, pid: 999_999 });
+    const [a, b, c] = store.pendingTrials(sweep.id);
+    store.claimTrial(a!.id, { runId: live, worker: 0, device: null });
+    store.claimTrial(b!.id, { runId: dead, worker: 0, device: null });
+    store.claimTrial(c!.id, { runId: live, worker: 1, device: null });
+    store.recordPoints(b!.id, 10, { loss: 2 });
+    const isAlive = (_host: string, pid: number) => pid === process.pid;
+    expect(store.reclaimOrphans(sweep.id, { staleMs: 60_000, isAlive })).toBe(1);
+    expect(store.trial(b!.id).status).toBe('interrupted');
+    expect(store.trial(a!.id).status).toBe('running');
+    // A reclaimed trial starts over: its old curve points go when it is claimed again.
+    expect(store.claimTrial(b!.id, { runId: live, worker: 2, device: null })).toBe(true);
+    expect(store.trial(b!.id).attempts).toBe(2);
+    expect(store.metricPoints(sweep.id, { trialIds: [b!.id] })).toEqual([]);
+    expect(store.reclaimOrphans(sweep.id, { staleMs: -1, isAlive })).toBe(3);
+  });
+
+  it('interrupts running trials so that the next run resumes them', () => {
+    const { sweep } = store.ensureSweep(sweepInput);
+    store.addTrials(sweep.id, [trial(0.1, 0)]);
+    const runId = store.startRun(sweep.id, env);
+    const [t] = store.pendingTrials(sweep.id);
+    store.claimTrial(t!.id, { runId, worker: 0, device: null });
+    store.interruptTrials([t!.id]);
+    store.finishRun(runId, 'interrupted');
+    expect(store.pendingTrials(sweep.id).map((x) => x.status)).toEqual(['interrupted']);
+    expect(store.runs(sweep.id)[0]).toMatchObject({ status: 'interrupted', gitCommit: 'abc123', gitDirty: false, argv: ['--config', 'x.yaml'] });
+  });
+
+  it('flattens settings and final metrics in trial_summary and aggregates seeds in config_summary', () => {
+    const { sweep } = store.ensureSweep(sweepInput);
+    store.addTrials(sweep.id, [trial(0.1, 0), trial(0.1, 1), trial(0.1, 2), trial(0.5, 0)]);
+    const runId = store.startRun(sweep.id, env);
+    const hard = [0.6, 0.7, 0.8, 0.5];
+    store.pendingTrials(sweep.id).forEach((t, i) => {
+      store.claimTrial(t.id, { runId, worker: 0, device: null });
+      store.completeTrial(t.id, { metrics: { hard_acc: hard[i]!, soft_acc: 0.9 }, backend: 'cpu', trainMs: 10 });
+    });
+    const rows = store.trialSummary('tau', ['key', 'tau', 'k', 'anneal', 'seed', 'hard_acc', 'status']);
+    expect(rows[0]).toEqual({ key: 't0.1-s0', tau: 0.1, k: 3, anneal: 'constant', seed: 0, hard_acc: 0.6, status: 'completed' });
+    const db = (store as unknown as { db: Database.Database }).db;
+    const config = db.prepare(`SELECT tau, n, hard_acc_mean, hard_acc_std, soft_acc_std FROM config_summary WHERE sweep = 'tau' ORDER BY tau`).all();
+    // Seeds 0.6, 0.7, 0.8: mean 0.7, sample standard deviation 0.1; one seed has no std.
+    expect(config[0]).toMatchObject({ tau: 0.1, n: 3, soft_acc_std: 0 });
+    expect((config[0] as { hard_acc_mean: number }).hard_acc_mean).toBeCloseTo(0.7, 12);
+    expect((config[0] as { hard_acc_std: number }).hard_acc_std).toBeCloseTo(0.1, 12);
+    expect(config[1]).toMatchObject({ tau: 0.5, n: 1, hard_acc_mean: 0.5, hard_acc_std: null });
+  });
+
+  it('deletes a sweep with everything it holds', () => {
+    const { sweep } = store.ensureSweep(sweepInput);
+    store.addTrials(sweep.id, [trial(0.1, 0)]);
+    expect(store.deleteSweep('tau')).toBe(true);
+    expect(store.deleteSweep('tau')).toBe(false);
+    expect(store.counts(sweep.id).total).toBe(0);
+  });
+
+  it('names the sweeps there are when asked for one that does not exist', () => {
+    store.ensureSweep(sweepInput);
+    expect(() => store.sweep('tua')).toThrow(/no sweep named "tua" \(did you mean "tau"\?\); sweeps here: tau/);
+  });
+});
+
+describe('opening results databases', () => {
+  it('lets a reader in another connection see the writer commit, without writing itself', () => {
+    const path = join(dir, 'results.db');
+    const store = ResultsStore.open(path);
+    const { sweep } = store.ensureSweep(sweepInput);
+    const reader = ResultsReader.open(path);
+    const before = reader.dataVersion();
+    store.addTrials(sweep.id, [trial(0.1, 0)]);
+    expect(reader.dataVersion()).not.toBe(before);
+    expect(reader.counts(sweep.id).queued).toBe(1);
+    expect(() => (reader as unknown as { db: Database.Database }).db.exec('DELETE FROM trials')).toThrow(/readonly/);
+    reader.close();
+    store.close();
+  });
+
+  it('is idempotent: opening migrates once and keeps the data', () => {
+    const path = join(dir, 'results.db');
+    ResultsStore.open(path).close();
+    const store = ResultsStore.open(path);
+    store.ensureSweep(sweepInput);
+    store.close();
+    const again = ResultsStore.open(path);
+    expect(again.listSweeps()).toHaveLength(1);
+    again.close();
+  });
+
+  it('rejects a missing file, a folder, a file that is not SQLite, a foreign SQLite file and a newer schema', () => {
+    const missing = join(dir, 'nope.db');
+    expect(() => ResultsReader.open(missing)).toThrow(UserError);
+    expect(() => ResultsReader.open(missing)).toThrow(/no results database at .*nope\.db/);
+    expect(() => ResultsReader.open(dir)).toThrow(/is a folder/);
+
+    const text = join(dir, 'notes.db');
+    writeFileSync(text, 'this is not a database, just some text long enough to have a header '.repeat(20));
+    const bytes = readFileSync(text);
+    expect(() => ResultsReader.open(text)).toThrow(/is not a SQLite results database/);
+    expect(() => ResultsStore.open(text)).toThrow(/is not a SQLite results database/);
+    expect(readFileSync(text).equals(bytes)).toBe(true); // loses nothing
+
+    const foreign = join(dir, 'foreign.db');
+    const other = new Database(foreign);
+    other.exec('CREATE TABLE t (x)');
+    other.close();
+    expect(() => ResultsReader.open(foreign)).toThrow(/not a results database/);
+
+    const newer = join(dir, 'newer.db');
+    ResultsStore.open(newer).close();
+    const bump = new Database(newer);
+    bump.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    bump.close();
+    const size = statSync(newer).size;
+    expect(() => ResultsReader.open(newer)).toThrow(new RegExp(`schema version ${SCHEMA_VERSION + 1}`));
+    expect(() => ResultsStore.open(newer)).toThrow(/update this tool/);
+    expect(statSync(newer).size).toBe(size);
+  });
+});
