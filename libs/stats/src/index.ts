@@ -1,0 +1,1 @@
+export { summarize, formatSummary, type Summary } from './summary.ts';
