@@ -166,22 +166,28 @@ export class ResultsStore extends ResultsReader {
     })();
   }
 
-  /** The trial finished: its final metrics, the backend that ran it and its training time. */
-  completeTrial(trialId: number, result: { metrics: Readonly<Record<string, number>>; backend: string; trainMs: number }): void {
+  /**
+   * The trial finished: its final metrics, the backend that ran it and its training time. Only a running
+   * trial completes (a trial is stored once); returns false when it was not running.
+   */
+  completeTrial(trialId: number, result: { metrics: Readonly<Record<string, number>>; backend: string; trainMs: number }): boolean {
     const insert = this.db.prepare('INSERT OR REPLACE INTO trial_metrics (trial_id, name, value) VALUES (?, ?, ?)');
-    this.db.transaction(() => {
-      for (const [name, value] of Object.entries(result.metrics)) insert.run(trialId, name, Number.isFinite(value) ? value : null);
-      this.db
+    return this.db.transaction(() => {
+      const changed = this.db
         .prepare(
-          `UPDATE trials SET status = 'completed', step = steps, backend = ?, train_ms = ?, finished_at = ${NOW}, error = NULL WHERE id = ?`,
+          `UPDATE trials SET status = 'completed', step = steps, backend = ?, train_ms = ?, finished_at = ${NOW}, error = NULL
+           WHERE id = ? AND status = 'running'`,
         )
-        .run(result.backend, result.trainMs, trialId);
+        .run(result.backend, result.trainMs, trialId).changes;
+      if (changed === 0) return false;
+      for (const [name, value] of Object.entries(result.metrics)) insert.run(trialId, name, Number.isFinite(value) ? value : null);
+      return true;
     })();
   }
 
   failTrial(trialId: number, error: string, backend?: string): void {
     this.db
-      .prepare(`UPDATE trials SET status = 'failed', error = ?, backend = coalesce(?, backend), finished_at = ${NOW} WHERE id = ?`)
+      .prepare(`UPDATE trials SET status = 'failed', error = ?, backend = coalesce(?, backend), finished_at = ${NOW} WHERE id = ? AND status = 'running'`)
       .run(error, backend ?? null, trialId);
   }
 

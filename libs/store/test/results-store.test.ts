@@ -69,9 +69,12 @@ describe.each([
     store.recordPoints(t!.id, 40, { loss: 0.9, hard_acc: 0.7 });
     store.recordProgress([{ trialId: t!.id, step: 45, backend: 'cpu' }]);
     expect(store.trial(t!.id)).toMatchObject({ status: 'running', step: 45, worker: 0, attempts: 1, backend: 'cpu' });
-    store.completeTrial(t!.id, { metrics: { loss: 0.8, hard_acc: 0.75, soft_acc: 0.9, gap: 0.15 }, backend: 'cpu', trainMs: 1234 });
+    expect(store.completeTrial(t!.id, { metrics: { loss: 0.8, hard_acc: 0.75, soft_acc: 0.9, gap: 0.15 }, backend: 'cpu', trainMs: 1234 })).toBe(true);
+    // A trial is stored once: a second completion (a late worker) changes nothing.
+    expect(store.completeTrial(t!.id, { metrics: { hard_acc: 0.1 }, backend: 'wasm', trainMs: 1 })).toBe(false);
+    store.failTrial(t!.id, 'late failure');
     const done = store.trial(t!.id);
-    expect(done).toMatchObject({ status: 'completed', step: 50, trainMs: 1234 });
+    expect(done).toMatchObject({ status: 'completed', step: 50, trainMs: 1234, backend: 'cpu', error: null });
     expect(store.finalMetrics(t!.id)).toMatchObject({ hard_acc: 0.75, gap: 0.15 });
     expect(store.metricPoints(sweep.id, { names: ['loss'] }).map((p) => [p.step, p.value])).toEqual([[20, 1.5], [40, 0.9]]);
     expect(store.pendingTrials(sweep.id)).toEqual([]);
