@@ -1,10 +1,12 @@
 /** The rows of results.db as the rest of the code sees them (camelCase, JSON parsed). */
 import type { MetricName, Settings } from '@l2x/model/config';
+import { TRIAL_STATES, type MetricGoal, type TrialState } from '@l2x/sweep';
 
-export const TRIAL_STATUSES = ['queued', 'running', 'completed', 'failed', 'interrupted'] as const;
-export type TrialStatus = (typeof TRIAL_STATUSES)[number];
+/** The trial states of the sweep domain, as the store's `status` column holds them. */
+export const TRIAL_STATUSES = TRIAL_STATES;
+export type TrialStatus = TrialState;
 export type SweepStatus = Exclude<TrialStatus, 'queued'>;
-export type Goal = 'maximize' | 'minimize';
+export type Goal = MetricGoal;
 
 export interface SweepRecord {
   id: number;
