@@ -1,0 +1,19 @@
+/** Paths the user types are relative to where they typed them; Nx runs targets from the workspace root. */
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The workspace root (two folders above apps/sweeper/src). */
+export const WORKSPACE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** The folder the user typed the command in: npm and Nx keep it in INIT_CWD. */
+export function userCwd(): string {
+  return process.env.INIT_CWD ?? process.cwd();
+}
+
+/** A path given on the command line, resolved from the user's folder; a default, from the workspace root. */
+export function userPath(given: string | undefined, fallback: string): string {
+  if (given === undefined) return resolve(WORKSPACE_ROOT, fallback);
+  return isAbsolute(given) ? given : resolve(userCwd(), given);
+}
+
+export const DEFAULT_DB = 'results/results.db';

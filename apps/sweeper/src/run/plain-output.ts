@@ -1,0 +1,67 @@
+/**
+ * The sweep's output when stdout is not a terminal (CI, pipes, `--no-dashboard`): one line per trial
+ * start and finish, with its swept settings and soft/hard accuracy.
+ */
+import type { RunnerEvent } from '@l2x/runner';
+import type { TrialRecord } from '@l2x/store';
+
+export function trialLabel(trial: Pick<TrialRecord, 'params' | 'seed'>): string {
+  const params = Object.entries(trial.params).map(([name, value]) => `${name}=${String(value)}`);
+  return [...params, `seed=${trial.seed}`].join(' ');
+}
+
+function fixed(value: number | null | undefined, digits = 3): string {
+  return typeof value === 'number' ? value.toFixed(digits) : '  –  ';
+}
+
+function seconds(trial: TrialRecord): string {
+  if (!trial.startedAt || !trial.finishedAt) return '';
+  return `${((Date.parse(trial.finishedAt) - Date.parse(trial.startedAt)) / 1000).toFixed(1)}s`;
+}
+
+/** Returns a handler for runner events that writes lines to `write`. */
+export function plainOutput(write: (line: string) => void): (event: RunnerEvent) => void {
+  let pending = 0;
+  let finished = 0;
+  let started = 0;
+  const width = () => String(pending).length;
+  const counter = (n: number) => `[${String(n).padStart(width())}/${pending}]`;
+  return (event) => {
+    switch (event.type) {
+      case 'planned': {
+        pending = event.pending;
+        const done = event.total - event.pending;
+        const workers = event.plan.slots.length;
+        const where = event.plan.slots[0]?.device ? 'GPU' : 'CPU';
+        write(
+          `sweep ${event.sweep.name}: ${event.total} trials, ${event.pending} to run (${event.added} new, ${done} done or failed before` +
+            `${event.reclaimed ? `, ${event.reclaimed} reclaimed from a lost run` : ''}) on ${workers} ${where} worker${workers === 1 ? '' : 's'}, backend ${event.plan.backend}`,
+        );
+        if (event.configChanged) write(`note: ${event.sweep.configPath ?? 'the sweep file'} changed since the sweep's last run; trials already done are kept`);
+        break;
+      }
+      case 'trial-started':
+        started++;
+        write(`${counter(started)} start  ${trialLabel(event.trial)}  (worker ${event.worker})`);
+        break;
+      case 'trial-finished': {
+        finished++;
+        const t = event.trial;
+        const m = event.metrics;
+        if (t.status === 'completed') {
+          const gap = typeof m.gap === 'number' ? `${m.gap >= 0 ? '+' : ''}${m.gap.toFixed(3)}` : '–';
+          write(
+            `${counter(finished)} done   ${trialLabel(t)}  soft ${fixed(m.soft_acc)}  hard ${fixed(m.hard_acc)}  gap ${gap}  precision ${fixed(m.precision)}  ${t.backend ?? ''} ${seconds(t)}`,
+          );
+        } else write(`${counter(finished)} FAILED ${trialLabel(t)}  ${t.error ?? ''}`);
+        break;
+      }
+      case 'worker-lost':
+        write(`worker ${event.worker} lost: ${event.reason}`);
+        break;
+      case 'stopping':
+        write('stopping: running trials will be marked interrupted and resume next time (Ctrl-C again to quit at once)');
+        break;
+    }
+  };
+}

@@ -1,0 +1,145 @@
+/**
+ * `sweeper run` as users run it: a separate process, killed, restarted, read by another process.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ResultsReader } from '@l2x/store';
+
+const ROOT = join(import.meta.dirname, '../../..');
+const MAIN = join(ROOT, 'apps/sweeper/src/main.ts');
+const TSX = import.meta.resolve('tsx');
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'sweeper-cli-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function sweeper(args: string[]) {
+  return spawnSync(process.execPath, ['--import', TSX, MAIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, INIT_CWD: ROOT } });
+}
+
+function startSweeper(args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], { cwd: ROOT, env: { ...process.env, INIT_CWD: ROOT } });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function sweepFile(name: string, body: string): string {
+  const path = join(dir, `${name}.yaml`);
+  writeFileSync(path, `name: ${name}\n${body}`);
+  return path;
+}
+
+const tiny = `trial: { ff: 32, steps: 40, evalEvery: 10, evalSize: 128, batchSize: 32 }\nresources: { backend: cpu, workers: 1 }\n`;
+
+describe('sweeper run: bad input', () => {
+  it('names the file, line and column, the key, the bad value and what is allowed; writes nothing', () => {
+    const file = sweepFile('typo', `seeds: 1\nparameters:\n  tua: { values: [0.1] }\n`);
+    const db = join(dir, 'results.db');
+    const result = sweeper(['run', '--config', file, '--db', db, '--no-dashboard']);
+    expect(result.status).toBe(2);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^sweeper: .*typo\.yaml:3:3: .*tua.*did you mean "tau"/);
+    expect(existsSync(db)).toBe(false);
+  });
+
+  it('says a sweep file is missing in one line', () => {
+    const result = sweeper(['run', '--config', join(dir, 'nope.yaml'), '--db', join(dir, 'r.db')]);
+    expect(result.status).toBe(2);
+    expect(result.stderr.trim()).toMatch(/^sweeper: sweep file not found: .*nope\.yaml$/);
+  });
+
+  it('rejects a bad flag value naming the flag and what is allowed', () => {
+    const file = sweepFile('ok', `seeds: 1\n${tiny}`);
+    const workers = sweeper(['run', '--config', file, '--workers', '0']);
+    expect(workers.status).not.toBe(0);
+    expect(workers.stderr).toMatch(/--workers.*got "0"; must be a whole number ≥ 1/);
+    const backend = sweeper(['run', '--config', file, '--backend', 'gpu']);
+    expect(backend.stderr).toMatch(/--backend.*gpu.*auto, tensorflow-gpu, tensorflow, wasm, cpu/);
+  });
+
+  it('refuses --fresh without confirmation when not at a terminal', () => {
+    const file = sweepFile('fresh', `seeds: 1\n${tiny}`);
+    const db = join(dir, 'results.db');
+    expect(sweeper(['run', '--config', file, '--db', db, '--no-dashboard']).status).toBe(0);
+    const refused = sweeper(['run', '--config', file, '--db', db, '--fresh']);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/--fresh deletes sweep "fresh" and its 1 trials; add --yes/);
+    const reader = ResultsReader.open(db);
+    expect(reader.counts(reader.sweep('fresh').id).completed).toBe(1);
+    reader.close();
+  }, 60_000);
+});
+
+describe('sweeper run: crashes and readers', () => {
+  it('completes every trial exactly once after being killed with SIGKILL mid-sweep', async () => {
+    const file = sweepFile('killed', `seeds: 3\nparameters: { tau: { values: [0.1, 0.5] } }\n${tiny}`);
+    const db = join(dir, 'results.db');
+    const first = startSweeper(['run', '--config', file, '--db', db, '--no-dashboard']);
+    await until(() => (first.output().match(/ done /g) ?? []).length >= 2, 60_000);
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    const reader = ResultsReader.open(db);
+    const sweepId = reader.sweep('killed').id;
+    const before = new Map(reader.trials(sweepId, ['completed']).map((t) => [t.key, t.finishedAt]));
+    expect(before.size).toBeGreaterThanOrEqual(2);
+    expect(before.size).toBeLessThan(6);
+
+    const second = sweeper(['run', '--config', file, '--db', db, '--no-dashboard']);
+    expect(second.status, second.stderr).toBe(0);
+    const trials = reader.trials(sweepId);
+    expect(trials).toHaveLength(6);
+    expect(new Set(trials.map((t) => t.key)).size).toBe(6);
+    expect(trials.every((t) => t.status === 'completed')).toBe(true);
+    // Those finished before the kill were not run again.
+    for (const [key, finishedAt] of before) expect(trials.find((t) => t.key === key)).toMatchObject({ attempts: 1, finishedAt });
+    reader.close();
+  }, 120_000);
+
+  it('lets another process poll the database through a whole run without an error', async () => {
+    const file = sweepFile('polled', `seeds: 2\nparameters: { tau: { values: [0.1, 0.5] } }\n${tiny}`);
+    const db = join(dir, 'results.db');
+    const run = startSweeper(['run', '--config', file, '--db', db, '--no-dashboard']);
+    let exitCode: number | null | undefined;
+    void run.exited.then((code) => (exitCode = code));
+    const errors: unknown[] = [];
+    const completed: number[] = [];
+    let reader: ResultsReader | undefined;
+    while (exitCode === undefined) {
+      try {
+        reader ??= existsSync(db) ? ResultsReader.open(db) : undefined;
+        const sweep = reader?.findSweep('polled');
+        if (reader && sweep) {
+          completed.push(reader.counts(sweep.id).completed);
+          reader.trialSummary('polled', ['key', 'status', 'hard_acc']);
+          reader.metricPoints(sweep.id, { names: ['loss'] });
+        }
+      } catch (error) {
+        // The file may not be a results database until the sweeper's first migration commits.
+        if (!/not a results database|schema version 0/.test(String(error))) errors.push(error);
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(exitCode, run.output()).toBe(0);
+    expect(errors).toEqual([]);
+    expect(completed.at(-1) ?? 0).toBeGreaterThan(completed[0] ?? 0);
+    reader?.close();
+  }, 120_000);
+});

@@ -1,0 +1,22 @@
+/**
+ * Messages between the sweeper (parent) and its workers (child processes, one computation at a time).
+ * A job is one trial, or a pack of same-shaped trials trained together; the parent is the only process
+ * that writes the results database, so everything a worker learns comes back as one of these.
+ */
+import type { BackendName, Metrics, Settings } from '@l2x/model/config';
+
+export interface JobTrial {
+  trialId: number;
+  settings: Settings;
+}
+
+export type ParentMessage = { type: 'run'; jobId: number; backend: BackendName; trials: JobTrial[] } | { type: 'stop' };
+
+export type WorkerMessage =
+  | { type: 'ready'; pid: number }
+  | { type: 'started'; jobId: number; backend: string; tfjsVersion: string }
+  | { type: 'progress'; jobId: number; trialId: number; step: number }
+  | { type: 'eval'; jobId: number; trialId: number; step: number; tau: number; metrics: Metrics }
+  | { type: 'completed'; jobId: number; trialId: number; backend: string; metrics: Metrics; trainMs: number }
+  | { type: 'failed'; jobId: number; trialId: number; error: string; backend?: string }
+  | { type: 'idle'; jobId: number };

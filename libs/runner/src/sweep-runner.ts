@@ -1,0 +1,269 @@
+/**
+ * Runs a sweep: plans its trials into the store, schedules them on worker processes, and writes what
+ * the workers report. The parent is the only writer of results.db; workers only send messages.
+ *
+ * Optuna's rules hold: a completed trial never runs twice (claims are atomic, keys unique), a failed
+ * trial is a row and never a crash of the sweep, and trials of a run that died are reclaimed by the
+ * next run (dead process on this host, or a heartbeat older than `staleMs`).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { BackendName } from '@l2x/model/config';
+import type { ResultsStore, RunEnvironment, SweepRecord, TrialRecord } from '@l2x/store';
+import { expandSweep, type LoadedSweep } from '@l2x/sweep';
+import { planJobs, type Job } from './jobs.ts';
+import type { ParentMessage, WorkerMessage } from './protocol.ts';
+import { planResources, type ResourcePlan, type WorkerSlot } from './resources.ts';
+
+export type RunnerEvent =
+  | { type: 'planned'; sweep: SweepRecord; runId: number; total: number; added: number; pending: number; reclaimed: number; configChanged: boolean; plan: ResourcePlan }
+  | { type: 'trial-started'; trial: TrialRecord; worker: number }
+  | { type: 'trial-finished'; trial: TrialRecord; metrics: Record<string, number | null> }
+  | { type: 'worker-lost'; worker: number; reason: string }
+  | { type: 'stopping' };
+
+export interface RunOptions {
+  store: ResultsStore;
+  sweep: LoadedSweep;
+  /** `--workers`, `--backend`: override the sweep file's resources. */
+  workers?: number;
+  backend?: BackendName;
+  retryFailed?: boolean;
+  /** Recorded with the run (the command line). */
+  argv?: string[];
+  env: Omit<RunEnvironment, 'backend' | 'workers' | 'argv' | 'host' | 'pid' | 'nodeVersion'> & Partial<RunEnvironment>;
+  /** Aborting stops the sweep cleanly: running trials become interrupted and resume next time. */
+  signal?: AbortSignal;
+  onEvent?: (event: RunnerEvent) => void;
+  heartbeatMs?: number;
+  staleMs?: number;
+  flushMs?: number;
+  /** How long stopped workers get to exit before they are killed. */
+  graceMs?: number;
+  /** For tests: how GPUs are found. */
+  detectGpus?: () => number[];
+}
+
+export interface RunSummary {
+  sweepId: number;
+  runId: number;
+  status: 'completed' | 'failed' | 'interrupted';
+  completed: number;
+  failed: number;
+  interrupted: number;
+  total: number;
+}
+
+const WORKER_SCRIPT = fileURLToPath(new URL('./worker.ts', import.meta.url));
+const TSX = import.meta.resolve('tsx');
+
+interface Worker {
+  slot: WorkerSlot;
+  child: ChildProcess;
+  job: Job | null;
+  ready: boolean;
+  stderr: string;
+}
+
+/** Whether a process of a run recorded on this host still exists. Other hosts: assume alive (heartbeats decide). */
+function isAlive(host: string, pid: number): boolean {
+  if (host !== hostname()) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export async function runSweep(options: RunOptions): Promise<RunSummary> {
+  const { store, sweep: loaded } = options;
+  const spec = loaded.spec;
+  const heartbeatMs = options.heartbeatMs ?? 5_000;
+  const staleMs = options.staleMs ?? 6 * heartbeatMs;
+  const emit = options.onEvent ?? (() => {});
+
+  // Plan: the sweep row, its trials, what earlier runs left behind. All before any worker starts.
+  const planned = expandSweep(spec);
+  const { sweep, configChanged } = store.ensureSweep({
+    name: spec.name,
+    configText: loaded.text,
+    configHash: loaded.hash,
+    configPath: loaded.path,
+    metric: spec.metric,
+    swept: spec.parameters.map((p) => p.name),
+  });
+  const added = store.addTrials(sweep.id, planned);
+  const reclaimed = store.reclaimOrphans(sweep.id, { staleMs, isAlive });
+  if (options.retryFailed) store.requeueFailed(sweep.id);
+  const plan = planResources(spec.resources, { workers: options.workers, backend: options.backend }, options.detectGpus);
+  const runId = store.startRun(sweep.id, {
+    host: hostname(),
+    pid: process.pid,
+    nodeVersion: process.version,
+    backend: plan.backend,
+    workers: plan.slots.length,
+    argv: options.argv ?? [],
+    ...options.env,
+  });
+  const plannedKeys = new Set(planned.map((t) => t.key));
+  const pending = store.pendingTrials(sweep.id).filter((t) => plannedKeys.has(t.key));
+  const queue: Job[] = planJobs(pending, spec.resources.pack, plan);
+  emit({ type: 'planned', sweep, runId, total: store.counts(sweep.id).total, added, pending: pending.length, reclaimed, configChanged, plan });
+
+  const workers = new Map<number, Worker>();
+  const running = new Map<number, Worker>(); // trialId → worker
+  const progress = new Map<number, number>(); // trialId → latest step not yet written
+  let stopping = options.signal?.aborted ?? false;
+  let jobIds = 0;
+  let finish!: () => void;
+  const done = new Promise<void>((resolve) => (finish = resolve));
+
+  const flush = () => {
+    if (progress.size === 0) return;
+    store.recordProgress([...progress].map(([trialId, step]) => ({ trialId, step })));
+    progress.clear();
+  };
+  const flushTimer = setInterval(flush, options.flushMs ?? 500);
+  const heartbeatTimer = setInterval(() => store.heartbeat([...running.keys()]), heartbeatMs);
+
+  const checkDone = () => {
+    if (workers.size === 0 && (stopping || queue.length === 0)) finish();
+  };
+
+  const dispatch = (worker: Worker) => {
+    while (!stopping && queue.length > 0) {
+      const job = queue.shift()!;
+      const claimed = job.trials.filter((t) => store.claimTrial(t.id, { runId, worker: worker.slot.index, device: worker.slot.device }));
+      if (claimed.length === 0) continue; // another sweeper took them
+      worker.job = { ...job, trials: claimed };
+      for (const t of claimed) {
+        running.set(t.id, worker);
+        emit({ type: 'trial-started', trial: store.trial(t.id), worker: worker.slot.index });
+      }
+      const message: ParentMessage = { type: 'run', jobId: ++jobIds, backend: plan.backend, trials: claimed.map((t) => ({ trialId: t.id, settings: t.settings })) };
+      worker.child.send(message);
+      return;
+    }
+    worker.job = null;
+    worker.child.disconnect(); // nothing left: let it exit
+  };
+
+  const finished = (trialId: number) => {
+    running.delete(trialId);
+    progress.delete(trialId);
+    emit({ type: 'trial-finished', trial: store.trial(trialId), metrics: store.finalMetrics(trialId) });
+  };
+
+  const onMessage = (worker: Worker, message: WorkerMessage) => {
+    switch (message.type) {
+      case 'ready':
+        worker.ready = true;
+        dispatch(worker);
+        break;
+      case 'started':
+        if (worker.job) store.recordProgress(worker.job.trials.map((t) => ({ trialId: t.id, step: 0, backend: message.backend })));
+        break;
+      case 'progress':
+        progress.set(message.trialId, message.step);
+        break;
+      case 'eval':
+        store.recordPoints(message.trialId, message.step, { ...message.metrics, tau: message.tau });
+        break;
+      case 'completed':
+        progress.delete(message.trialId);
+        store.completeTrial(message.trialId, { metrics: message.metrics, backend: message.backend, trainMs: message.trainMs });
+        finished(message.trialId);
+        break;
+      case 'failed':
+        progress.delete(message.trialId);
+        store.failTrial(message.trialId, message.error, message.backend);
+        finished(message.trialId);
+        break;
+      case 'idle':
+        worker.job = null;
+        dispatch(worker);
+        break;
+    }
+  };
+
+  const spawnWorker = (slot: WorkerSlot) => {
+    const child = fork(WORKER_SCRIPT, [], {
+      execArgv: ['--import', TSX],
+      env: { ...process.env, ...slot.env },
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
+    const worker: Worker = { slot, child, job: null, ready: false, stderr: '' };
+    workers.set(slot.index, worker);
+    child.stderr?.on('data', (chunk: Buffer) => {
+      worker.stderr = (worker.stderr + chunk.toString()).slice(-4000);
+    });
+    child.on('message', (message: WorkerMessage) => onMessage(worker, message));
+    child.on('exit', (code, signal) => {
+      workers.delete(slot.index);
+      const lost = [...running].filter(([, w]) => w === worker).map(([id]) => id);
+      if (lost.length > 0) {
+        if (stopping) store.interruptTrials(lost);
+        else {
+          const last = worker.stderr.trim().split('\n').filter(Boolean).pop();
+          const reason = `worker exited (${signal ?? `code ${code}`}) during the trial${last ? `: ${last}` : ''}`;
+          emit({ type: 'worker-lost', worker: slot.index, reason });
+          for (const id of lost) {
+            store.failTrial(id, reason);
+            finished(id);
+          }
+        }
+        for (const id of lost) running.delete(id);
+      }
+      // A worker that died before taking any job would die again: do not respawn it forever.
+      if (!stopping && queue.length > 0 && worker.ready) spawnWorker(slot);
+      else if (!stopping && queue.length > 0 && workers.size === 0) {
+        const last = worker.stderr.trim().split('\n').filter(Boolean).pop() ?? `exit ${signal ?? code}`;
+        for (const job of queue.splice(0))
+          for (const t of job.trials) {
+            if (store.claimTrial(t.id, { runId, worker: slot.index, device: slot.device })) {
+              store.failTrial(t.id, `worker could not start: ${last}`);
+              finished(t.id);
+            }
+          }
+      }
+      checkDone();
+    });
+  };
+
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    emit({ type: 'stopping' });
+    queue.length = 0;
+    for (const worker of workers.values()) {
+      if (worker.child.connected) worker.child.send({ type: 'stop' } satisfies ParentMessage);
+      const timer = setTimeout(() => worker.child.kill('SIGKILL'), options.graceMs ?? 3_000);
+      timer.unref();
+      worker.child.once('exit', () => clearTimeout(timer));
+      // A stopped worker answers `idle`; then it has nothing to do and is disconnected.
+    }
+    checkDone();
+  };
+  options.signal?.addEventListener('abort', stop, { once: true });
+
+  if (stopping || queue.length === 0) finish();
+  else for (const slot of plan.slots.slice(0, Math.max(1, Math.min(plan.slots.length, queue.length)))) spawnWorker(slot);
+
+  try {
+    await done;
+  } finally {
+    options.signal?.removeEventListener('abort', stop);
+    clearInterval(flushTimer);
+    clearInterval(heartbeatTimer);
+    flush();
+    if (running.size > 0) store.interruptTrials([...running.keys()]);
+  }
+
+  const counts = store.counts(sweep.id);
+  const status = stopping ? 'interrupted' : counts.failed > 0 ? 'failed' : 'completed';
+  store.finishRun(runId, status);
+  store.setSweepStatus(sweep.id, counts.queued + counts.interrupted + counts.running > 0 && status !== 'failed' ? 'interrupted' : status);
+  return { sweepId: sweep.id, runId, status, completed: counts.completed, failed: counts.failed, interrupted: counts.interrupted, total: counts.total };
+}

@@ -1,0 +1,83 @@
+/**
+ * The runner end to end: real worker processes training the real model (tiny settings), a real store.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { METRIC_NAMES } from '@l2x/model/config';
+import { runSweep, type RunnerEvent } from '@l2x/runner';
+import { ResultsStore } from '@l2x/store';
+import { loadSweepFile, parseSweep, sha256 } from '@l2x/sweep';
+
+const env = { gitCommit: null, gitDirty: null, tfjsVersion: null };
+
+function inline(yaml: string) {
+  return { spec: parseSweep(yaml, 'inline.yaml'), text: yaml, hash: sha256(yaml), path: 'inline.yaml' };
+}
+
+const tiny = `
+  trial: { ff: 32, steps: 30, evalEvery: 10, evalSize: 128, batchSize: 32 }
+  resources: { backend: cpu, workers: 2 }
+`;
+
+let dir: string;
+let store: ResultsStore;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'runner-'));
+  store = ResultsStore.open(join(dir, 'results.db'));
+});
+afterEach(() => {
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('runSweep', () => {
+  it('runs sweeps/smoke.yaml: every trial completed with every metric, and a re-run runs nothing', async () => {
+    const sweep = loadSweepFile(join(import.meta.dirname, '../../../sweeps/smoke.yaml'));
+    const events: RunnerEvent[] = [];
+    const summary = await runSweep({ store, sweep, env, onEvent: (e) => events.push(e) });
+    expect(summary.status).toBe('completed');
+    expect(summary.completed).toBe(summary.total);
+    expect(summary.total).toBeGreaterThanOrEqual(4);
+    const rows = store.trialSummary(sweep.spec.name, ['status', 'backend', ...METRIC_NAMES]);
+    for (const row of rows) {
+      expect(row.status).toBe('completed');
+      expect(['cpu', 'wasm', 'tensorflow', 'tensorflow-gpu']).toContain(row.backend);
+      for (const name of METRIC_NAMES) expect(row[name], name).toEqual(expect.any(Number));
+    }
+    // Curves: an eval point every evalEvery steps, tau beside the metrics.
+    const points = store.metricPoints(summary.sweepId, { names: ['hard_acc', 'tau'] });
+    expect(points.length).toBeGreaterThanOrEqual(2 * rows.length);
+    expect(events.filter((e) => e.type === 'trial-finished')).toHaveLength(summary.total);
+
+    const again = await runSweep({ store, sweep, env });
+    expect(again).toMatchObject({ status: 'completed', completed: summary.total });
+    expect(store.trials(summary.sweepId).every((t) => t.attempts === 1)).toBe(true);
+    expect(store.runs(summary.sweepId)).toHaveLength(2);
+  }, 120_000);
+
+  it('stores a trial whose loss turns NaN as failed, and the others complete', async () => {
+    // tau = 1e-30 divides the logits into ±Infinity: the relaxation's softmax is NaN from the first step.
+    const sweep = inline(`name: nan\nseeds: 1\nparameters: { tau: { values: [1.0e-30, 0.5] } }\n${tiny}`);
+    const summary = await runSweep({ store, sweep, env });
+    expect(summary).toMatchObject({ status: 'failed', completed: 1, failed: 1 });
+    const failed = store.trials(summary.sweepId, ['failed']);
+    expect(failed[0]!.params).toEqual({ tau: 1e-30 });
+    expect(failed[0]!.error).toMatch(/NaN|finite/i);
+  }, 120_000);
+
+  it('stops cleanly when aborted: running trials become interrupted and the next run finishes them', async () => {
+    const sweep = inline(`name: stop\nseeds: 2\nparameters: { k: { values: [1, 2, 3] } }\n${tiny.replace('steps: 30', 'steps: 400')}`);
+    const stop = new AbortController();
+    const first = await runSweep({
+      store, sweep, env, signal: stop.signal,
+      onEvent: (e) => e.type === 'trial-started' && stop.abort(),
+    });
+    expect(first.status).toBe('interrupted');
+    expect(first.interrupted).toBeGreaterThan(0);
+    expect(store.trials(first.sweepId, ['running'])).toEqual([]);
+    const second = await runSweep({ store, sweep, env });
+    expect(second).toMatchObject({ status: 'completed', completed: 6, total: 6 });
+  }, 120_000);
+});
