@@ -1,0 +1,21 @@
+export { TrialState, TRIAL_STATES, isFinished } from './trial-state.ts';
+export {
+  SWEEP_METHODS,
+  METRIC_GOALS,
+  DISTRIBUTIONS,
+  type SweepMethod,
+  type MetricGoal,
+  type Distribution,
+  type SettingValue,
+  type ParameterSpec,
+  type SweptParameter,
+  type SweepMetric,
+  type SweepResources,
+  type SweepSpec,
+  type PlannedTrial,
+} from './sweep-spec.ts';
+export { SweepFileError, type SweepFileLocation } from './sweep-file-error.ts';
+export { sweepFileSchema, keysAllowedAt, SWEEP_FILE_KEYS, MAX_TRIALS, DISTRIBUTION_ARGS, type SweepFile } from './sweep-file-schema.ts';
+export { parseSweep, loadSweepFile, type LoadedSweep } from './parse-sweep.ts';
+export { expandSweep, configurations, type Configuration, type ParameterPick } from './expand-sweep.ts';
+export { trialKey, configKey, canonicalJson, sha256 } from './trial-key.ts';
