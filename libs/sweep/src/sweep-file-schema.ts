@@ -177,7 +177,7 @@ export function keysAllowedAt(path: ReadonlyArray<PropertyKey>): readonly string
   if (path.length === 0) return Object.keys(fileShape);
   if (path.length === 1 && (block === 'trial' || block === 'parameters')) return SETTING_NAMES;
   if (path.length === 2 && block === 'parameters' && typeof setting === 'string')
-    return ['value', 'values', 'distribution', ...ARG_KEYS];
+    return ['values', 'value', 'distribution', ...ARG_KEYS]; // values first: its typos are likelier
   if (path.length === 1 && block === 'metric') return Object.keys(metricShape);
   if (path.length === 1 && block === 'resources') return Object.keys(resourcesShape);
   return [];

@@ -1,0 +1,62 @@
+/** The corpus of good sweep files: every file in the workspace's sweeps/ parses, expands and plans valid trials. */
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { settingsSchema } from '@l2x/model/config';
+import { describe, expect, it } from 'vitest';
+import { expandSweep, loadSweepFile, sha256 } from '../src/index.ts';
+
+const sweepsDir = fileURLToPath(new URL('../../../sweeps/', import.meta.url));
+const files = readdirSync(sweepsDir).filter((f) => f.endsWith('.yaml')).sort();
+
+/** Trials each shipped sweep plans: configurations × seeds. */
+const sizes: Record<string, [configs: number, seeds: number]> = {
+  'anneal.yaml': [4, 3],
+  'aux.yaml': [4, 3],
+  'k.yaml': [6, 3],
+  'notebook.yaml': [2, 3],
+  'random-lr.yaml': [10, 2],
+  'samplers.yaml': [6, 3],
+  'smoke.yaml': [2, 2],
+  'tau.yaml': [5, 3],
+};
+
+describe('sweeps/', () => {
+  it('ships the sweeps the README names', () => {
+    expect(files).toEqual(Object.keys(sizes).sort());
+  });
+
+  it.each(files)('%s parses and expands to valid, distinct trials', (file) => {
+    const loaded = loadSweepFile(`${sweepsDir}${file}`);
+    expect(loaded.spec.name).toBe(file.replace(/\.yaml$/, ''));
+    expect(loaded.text).toBe(readFileSync(`${sweepsDir}${file}`, 'utf8'));
+    expect(loaded.hash).toBe(sha256(loaded.text));
+    const trials = expandSweep(loaded.spec);
+    const [configs, seeds] = sizes[file]!;
+    expect(trials).toHaveLength(configs * seeds);
+    expect(new Set(trials.map((t) => t.key)).size).toBe(trials.length);
+    expect(new Set(trials.map((t) => t.configKey)).size).toBe(configs);
+    for (const t of trials) {
+      expect(settingsSchema.parse(t.settings)).toEqual(t.settings);
+      expect(t.settings.seed).toBe(t.seed);
+      expect(Object.keys(t.params).sort()).toEqual(loaded.spec.parameters.map((p) => p.name).sort());
+    }
+  });
+
+  it('keeps smoke.yaml small enough to run in seconds', () => {
+    const trials = expandSweep(loadSweepFile(`${sweepsDir}smoke.yaml`).spec);
+    for (const { settings } of trials) {
+      expect(settings.steps).toBeLessThanOrEqual(100);
+      expect(settings.ff).toBeLessThanOrEqual(128);
+      expect(settings.evalSize).toBeLessThanOrEqual(512);
+    }
+  });
+
+  it('notebook.yaml runs the notebook with attention over the batch beside attention over tokens', () => {
+    const trials = expandSweep(loadSweepFile(`${sweepsDir}notebook.yaml`).spec);
+    expect(new Set(trials.map((t) => t.settings.attention))).toEqual(new Set(['batch', 'tokens']));
+    const { attention: _a, seed: _s, ...rest } = trials[0]!.settings;
+    const notebook = settingsSchema.parse({});
+    const { attention: _da, seed: _ds, ...defaults } = notebook;
+    expect(rest).toEqual(defaults);
+  });
+});
