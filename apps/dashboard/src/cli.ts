@@ -1,0 +1,75 @@
+/**
+ * `dashboard --db PATH --sweep NAME`: the live dashboard on any results database, read-only.
+ * Bad input (a missing or foreign file, no sweeps, an unknown sweep, a newer schema) is one line on stderr and a
+ * non-zero exit, before anything is drawn; the database is never written.
+ */
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { UserError, isUserError } from '@l2x/errors';
+import { ResultsReader } from '@l2x/store';
+import { startDashboard } from '@l2x/dashboard-ui';
+
+/** The workspace root: the default database lives in its results/ folder. */
+export const WORKSPACE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const DEFAULT_DB = 'results/results.db';
+
+export interface CliIo {
+  stderr: { write(text: string): unknown };
+  /** Where relative paths start: the folder the user typed the command in (npm and Nx set INIT_CWD). */
+  cwd: string;
+}
+
+/** The database path the user meant: relative paths from where they typed, the default from the workspace root. */
+export function resolveDbPath(db: string | undefined, cwd: string): string {
+  return db === undefined ? resolve(WORKSPACE_ROOT, DEFAULT_DB) : resolve(cwd, db);
+}
+
+/** Opens the database and picks the sweep, or throws a one-line UserError. */
+export function openSweep(dbPath: string, sweep: string | undefined): { reader: ResultsReader; sweep: string } {
+  const reader = ResultsReader.open(dbPath);
+  try {
+    if (sweep !== undefined) return { reader, sweep: reader.sweep(sweep).name };
+    const latest = reader.latestSweep();
+    if (!latest) throw new UserError(`${dbPath} has no sweeps yet; start one with npx nx run sweeper:run --config sweeps/smoke.yaml`);
+    return { reader, sweep: latest.name };
+  } catch (error) {
+    reader.close();
+    throw error;
+  }
+}
+
+/** Runs the CLI; resolves with the exit code. */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const program = new Command('dashboard')
+    .description('Live terminal dashboard of a sweep: soft vs hard accuracy, progress, leaderboard (read-only)')
+    .option('--db <path>', `results database (default: ${DEFAULT_DB} in the workspace)`)
+    .option('--sweep <name>', 'sweep to show (default: the latest)')
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => io.stderr.write(text) });
+  try {
+    program.parse([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    throw error;
+  }
+  const options = program.opts<{ db?: string; sweep?: string }>();
+  try {
+    const dbPath = resolveDbPath(options.db, io.cwd);
+    const { reader, sweep } = openSweep(dbPath, options.sweep);
+    const dashboard = startDashboard({ dbPath, sweep, reader });
+    try {
+      await dashboard.waitUntilExit();
+    } finally {
+      reader.close();
+    }
+    return 0;
+  } catch (error) {
+    if (isUserError(error)) {
+      io.stderr.write(`dashboard: ${error.message.replace(/\s*\n\s*/g, ' ')}\n`);
+      return error.exitCode;
+    }
+    io.stderr.write(`dashboard: unexpected error (a bug; please report it with this output):\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,4 @@
+export { Dashboard, type DashboardProps } from './Dashboard.tsx';
+export { startDashboard, type StartDashboardOptions, type DashboardHandle } from './start-dashboard.tsx';
+export { SweepSource, readSnapshot, readTrials, type SourceState, type PollResult } from './sweep-source.ts';
+export * from './view-model.ts';

@@ -1,0 +1,123 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ResultsReader, ResultsStore } from '@l2x/store';
+import { writeFixtureSweep } from '@l2x/store/fixtures';
+import { fixtureDb, tauInProgress, tauTrials } from '../test/fixtures.ts';
+import { SweepSource, readSnapshot, summaryColumns } from './sweep-source.ts';
+
+let db: ReturnType<typeof fixtureDb>;
+let reader: ResultsReader;
+let store: ResultsStore;
+beforeEach(() => {
+  db = fixtureDb(tauInProgress());
+  reader = ResultsReader.open(db.path);
+  store = ResultsStore.open(db.path); // a second connection, as the sweeper's
+});
+afterEach(() => {
+  reader.close();
+  store.close();
+  db.cleanup();
+});
+
+describe('SweepSource', () => {
+  it('reads only when another connection committed', () => {
+    const source = new SweepSource(reader, { recheckMs: Infinity });
+    const counts = vi.spyOn(reader, 'counts');
+    const first = source.poll();
+    expect(first.changed).toBe(true);
+    expect(first.state.kind).toBe('ok');
+    expect(source.sweepName).toBe('tau-live');
+    expect(source.poll().changed).toBe(false);
+    expect(source.poll().changed).toBe(false);
+    expect(counts).toHaveBeenCalledTimes(1);
+    const sweep = store.sweep('tau-live');
+    const [running] = store.trials(sweep.id, ['running']);
+    store.recordProgress([{ trialId: running!.id, step: 600 }]);
+    const next = source.poll();
+    expect(next.changed).toBe(true);
+    expect(counts).toHaveBeenCalledTimes(2);
+    if (next.state.kind !== 'ok') throw new Error('expected a snapshot');
+    expect(next.state.snapshot.running.find((t) => t.id === running!.id)?.step).toBe(600);
+  });
+
+  it('rereads the trials only when one finished, and reports those that finished since the first look', () => {
+    const source = new SweepSource(reader, { recheckMs: Infinity });
+    const summary = vi.spyOn(reader, 'trialSummary');
+    expect(source.poll().finished).toEqual([]); // already finished at the first look: not news
+    const sweep = store.sweep('tau-live');
+    const [a, b] = store.trials(sweep.id, ['running']);
+    store.recordProgress([{ trialId: a!.id, step: 700 }]);
+    source.poll();
+    expect(summary).toHaveBeenCalledTimes(1);
+    store.completeTrial(a!.id, { metrics: { soft_acc: 0.9, hard_acc: 0.8, gap: 0.1, precision: 0.7 }, backend: 'cpu', trainMs: 5 });
+    store.failTrial(b!.id, 'out of memory', 'cpu');
+    const next = source.poll();
+    expect(summary).toHaveBeenCalledTimes(2);
+    expect(next.finished.map((e) => [e.status, e.label, e.seed, e.hard, e.error])).toEqual(
+      expect.arrayContaining([
+        ['completed', 'tau=0.5', a!.seed, 0.8, null],
+        ['failed', 'tau=0.5', b!.seed, null, 'out of memory'],
+      ]),
+    );
+    expect(next.finished).toHaveLength(2);
+  });
+
+  it('rereads every few seconds while the sweep runs even when data_version stands still', () => {
+    let now = 0;
+    const source = new SweepSource(reader, { clock: () => now, recheckMs: 5000 });
+    source.poll();
+    now = 1000;
+    expect(source.poll().changed).toBe(false);
+    now = 5000;
+    expect(source.poll().changed).toBe(true);
+  });
+
+  it('waits for a sweep that is not there yet, then follows it', () => {
+    const source = new SweepSource(reader, { sweep: 'later' });
+    expect(source.poll().state).toEqual({ kind: 'missing', name: 'later' });
+    writeFixtureSweep(store, { name: 'later', swept: ['tau'], trials: tauTrials(1) });
+    const next = source.poll();
+    expect(next.state.kind).toBe('ok');
+  });
+
+  it('says when the database has no sweeps, and keeps the last snapshot when a read fails', () => {
+    const empty = fixtureDb();
+    const emptyReader = ResultsReader.open(empty.path);
+    try {
+      expect(new SweepSource(emptyReader).poll().state).toEqual({ kind: 'no-sweeps' });
+    } finally {
+      emptyReader.close();
+      empty.cleanup();
+    }
+    const source = new SweepSource(reader);
+    source.poll();
+    vi.spyOn(reader, 'counts').mockImplementation(() => {
+      throw new Error('disk I/O error');
+    });
+    const failed = source.poll(true);
+    expect(failed.state.kind).toBe('error');
+    expect(failed.state).toMatchObject({ message: 'disk I/O error', snapshot: expect.objectContaining({ sweep: expect.anything() }) });
+  });
+});
+
+describe('readSnapshot', () => {
+  it('reads counts, runs, running trials with their loss curves and every trial with its metrics', () => {
+    const sweep = reader.sweep('tau-live');
+    const { snapshot, heavy } = readSnapshot(reader, sweep);
+    expect(heavy).toBe(true);
+    expect(snapshot.counts).toMatchObject({ completed: 10, running: 2, failed: 1, queued: 2, total: 15 });
+    expect(snapshot.running).toHaveLength(2);
+    expect(Object.values(snapshot.losses)).toEqual([[1.2, 0.9, 0.7, 0.65], [1.2, 0.9, 0.7, 0.65]]);
+    expect(snapshot.trials).toHaveLength(15);
+    const done = snapshot.trials.find((t) => t.status === 'completed' && t.settings.tau === 0.05 && t.seed === 0)!;
+    expect(done.metrics.hard_acc).toBeCloseTo(0.75, 12);
+    expect(snapshot.trials.find((t) => t.status === 'failed')?.error).toMatch(/^loss became NaN/);
+    expect(readSnapshot(reader, sweep, snapshot).heavy).toBe(false);
+  });
+
+  it('asks trial_summary only for known columns', () => {
+    expect(summaryColumns({ swept: ['tau', 'nonsense', 'seed'], metric: { name: 'loss', goal: 'minimize' } })).toEqual({
+      settings: ['tau'],
+      metrics: ['soft_acc', 'hard_acc', 'gap', 'precision', 'loss'],
+    });
+  });
+});

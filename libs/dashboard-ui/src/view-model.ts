@@ -1,0 +1,334 @@
+/**
+ * From store rows to what the dashboard shows: the comparison by setting (mean ± 95% CI over seeds), the
+ * leaderboard of configurations, progress, elapsed time and ETA, and how the screen's rows are shared.
+ * Pure functions of a snapshot and the clock, so that every number on screen is tested without a terminal.
+ */
+import { summarize, type Summary } from '@l2x/stats';
+import type { Goal, RunRecord, StatusCounts, SweepRecord, TrialRecord, TrialStatus } from '@l2x/store';
+import { settingsLabel, showSetting } from './format.ts';
+
+/** One trial as the dashboard reads it from the `trial_summary` view (swept settings and final metrics). */
+export interface TrialRow {
+  key: string;
+  configKey: string;
+  status: TrialStatus;
+  seed: number;
+  startedAt: string | null;
+  finishedAt: string | null;
+  trainMs: number | null;
+  backend: string | null;
+  error: string | null;
+  /** The swept settings of this trial. */
+  settings: Record<string, unknown>;
+  /** Final metrics (completed trials); null when missing. */
+  metrics: Record<string, number | null>;
+}
+
+/** Everything one refresh reads from the store. */
+export interface SweepSnapshot {
+  sweep: SweepRecord;
+  counts: StatusCounts;
+  runs: RunRecord[];
+  running: TrialRecord[];
+  /** Loss curve (eval points in step order) of each running trial, by trial id. */
+  losses: Record<number, number[]>;
+  /** Every trial of the sweep, any status. */
+  trials: TrialRow[];
+}
+
+/** The four numbers the comparison puts side by side. */
+export const COMPARED_METRICS = ['soft_acc', 'hard_acc', 'gap', 'precision'] as const;
+
+export interface ComparisonRow {
+  /** The setting's value as shown. */
+  value: string;
+  /** Completed trials with this value, and all trials with it. */
+  done: number;
+  total: number;
+  soft: Summary;
+  hard: Summary;
+  gap: Summary;
+  precision: Summary;
+}
+
+function compareValues(a: unknown, b: unknown): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (typeof a === 'number') return -1;
+  if (typeof b === 'number') return 1;
+  return showSetting(a).localeCompare(showSetting(b));
+}
+
+/**
+ * One row per value of `setting`: soft and hard accuracy, the gap and precision over the completed trials with
+ * that value (its seeds, and the other swept settings' values when more than one is swept).
+ */
+export function compareBy(trials: readonly TrialRow[], setting: string): ComparisonRow[] {
+  const groups = new Map<string, { raw: unknown; done: TrialRow[]; total: number }>();
+  for (const trial of trials) {
+    const raw = trial.settings[setting];
+    const value = showSetting(raw);
+    let group = groups.get(value);
+    if (!group) groups.set(value, (group = { raw, done: [], total: 0 }));
+    group.total += 1;
+    if (trial.status === 'completed') group.done.push(trial);
+  }
+  return [...groups.entries()]
+    .sort(([, a], [, b]) => compareValues(a.raw, b.raw))
+    .map(([value, group]) => {
+      const of = (metric: string) => summarize(group.done.map((t) => t.metrics[metric]));
+      return {
+        value,
+        done: group.done.length,
+        total: group.total,
+        soft: of('soft_acc'),
+        hard: of('hard_acc'),
+        gap: of('gap'),
+        precision: of('precision'),
+      };
+    });
+}
+
+/**
+ * The axis of the soft-vs-hard bars: from a round number below the lowest accuracy shown up to 1, so that
+ * differences of a few points between values (and the gap) take several columns rather than a fraction of one.
+ */
+export function barAxis(rows: readonly ComparisonRow[]): { lo: number; hi: number } {
+  const lows = rows.flatMap((r) => [r.soft.mean, r.hard.mean]).filter((v) => Number.isFinite(v));
+  if (lows.length === 0) return { lo: 0, hi: 1 };
+  const min = Math.min(...lows);
+  const max = Math.max(...lows);
+  const hi = max <= 1 ? 1 : Math.ceil(max * 10) / 10;
+  const lo = Math.max(0, Math.min(Math.floor((min - 0.05) * 10) / 10, hi - 0.1));
+  return { lo, hi };
+}
+
+export interface SortKey {
+  metric: string;
+  goal: Goal;
+}
+
+/** The sorts `s` cycles through: the sweep's own metric and goal first. */
+export function sortKeys(metric: { name: string; goal: Goal }): SortKey[] {
+  const keys: SortKey[] = [{ metric: metric.name, goal: metric.goal }];
+  for (const key of [
+    { metric: 'hard_acc', goal: 'maximize' },
+    { metric: 'gap', goal: 'minimize' },
+    { metric: 'precision', goal: 'maximize' },
+    { metric: 'soft_acc', goal: 'maximize' },
+    { metric: 'loss', goal: 'minimize' },
+  ] as const)
+    if (!keys.some((k) => k.metric === key.metric)) keys.push(key);
+  return keys;
+}
+
+export interface LeaderRow {
+  configKey: string;
+  rank: number;
+  /** `tau=0.1 k=3`: the configuration's swept settings. */
+  label: string;
+  /** Completed seeds. */
+  n: number;
+  /** The sort metric over seeds. */
+  value: Summary;
+  soft: number;
+  hard: number;
+  gap: number;
+  precision: number;
+}
+
+/** Configurations (a configuration's seeds pooled) with at least one completed trial, best first by `sort`. */
+export function leaderboard(trials: readonly TrialRow[], swept: readonly string[], sort: SortKey): LeaderRow[] {
+  const configs = new Map<string, TrialRow[]>();
+  for (const trial of trials) {
+    if (trial.status !== 'completed') continue;
+    const list = configs.get(trial.configKey);
+    if (list) list.push(trial);
+    else configs.set(trial.configKey, [trial]);
+  }
+  const rows = [...configs.entries()].map(([configKey, list]) => {
+    const mean = (metric: string) => summarize(list.map((t) => t.metrics[metric])).mean;
+    return {
+      configKey,
+      rank: 0,
+      label: settingsLabel(list[0]!.settings, swept),
+      n: list.length,
+      value: summarize(list.map((t) => t.metrics[sort.metric])),
+      soft: mean('soft_acc'),
+      hard: mean('hard_acc'),
+      gap: mean('gap'),
+      precision: mean('precision'),
+    };
+  });
+  const sign = sort.goal === 'maximize' ? -1 : 1;
+  rows.sort((a, b) => {
+    const av = a.value.mean;
+    const bv = b.value.mean;
+    if (Number.isFinite(av) !== Number.isFinite(bv)) return Number.isFinite(av) ? -1 : 1; // missing values last
+    if (Number.isFinite(av) && av !== bv) return sign * (av - bv);
+    return a.label.localeCompare(b.label) || a.configKey.localeCompare(b.configKey);
+  });
+  rows.forEach((row, i) => (row.rank = i + 1));
+  return rows;
+}
+
+/** Where the sweep stands: running (a sweeper is at it), done, stopped with trials left, or not started. */
+export type SweepState = 'running' | 'done' | 'stopped' | 'waiting';
+
+export interface Timing {
+  state: SweepState;
+  elapsedMs: number | undefined;
+  /** Time left; 0 when done, undefined when nothing says yet. */
+  etaMs: number | undefined;
+  /** Mean wall time of a completed trial. */
+  trialMs: number | undefined;
+}
+
+const time = (iso: string | null | undefined): number => (iso ? Date.parse(iso) : NaN);
+
+/** Wall time of each completed trial (start to finish), or its training time when the timestamps are missing. */
+export function trialDurations(trials: readonly TrialRow[]): number[] {
+  const out: number[] = [];
+  for (const t of trials) {
+    if (t.status !== 'completed') continue;
+    const wall = time(t.finishedAt) - time(t.startedAt);
+    if (Number.isFinite(wall) && wall >= 0) out.push(wall);
+    else if (t.trainMs !== null && Number.isFinite(t.trainMs)) out.push(t.trainMs);
+  }
+  return out;
+}
+
+/**
+ * Elapsed time (the runs' wall time: a sweep resumed tomorrow does not count the night) and the ETA: the work
+ * left — pending trials whole, running ones by the share of steps they have left — at the mean duration of a
+ * completed trial, divided among the workers. Before any trial completes, the running trials' pace says it.
+ */
+export function timing(snapshot: Pick<SweepSnapshot, 'counts' | 'runs' | 'running' | 'trials'>, now: number): Timing {
+  const { counts, runs, running, trials } = snapshot;
+  const pending = counts.queued + counts.interrupted;
+  const latest = runs[runs.length - 1];
+  const lastFinish = Math.max(...trials.map((t) => time(t.finishedAt)).filter(Number.isFinite), -Infinity);
+  const live = latest !== undefined && latest.finishedAt === null && latest.status === 'running' && (counts.running > 0 || pending > 0);
+  const state: SweepState =
+    counts.total > 0 && pending === 0 && counts.running === 0 ? 'done' : live ? 'running' : runs.length === 0 ? 'waiting' : 'stopped';
+
+  let elapsedMs: number | undefined;
+  if (runs.length > 0) {
+    elapsedMs = 0;
+    runs.forEach((run, i) => {
+      const start = time(run.startedAt);
+      const next = runs[i + 1];
+      let end = time(run.finishedAt);
+      if (!Number.isFinite(end)) {
+        if (next) end = time(next.startedAt); // a run that died: it lasted until the next one at most
+        else end = live ? now : Number.isFinite(lastFinish) ? Math.max(lastFinish, start) : start;
+      }
+      if (Number.isFinite(start) && Number.isFinite(end) && end > start) elapsedMs! += end - start;
+    });
+  }
+
+  const durations = trialDurations(trials);
+  let trialMs: number | undefined = durations.length ? durations.reduce((a, b) => a + b, 0) / durations.length : undefined;
+  if (trialMs === undefined) {
+    // No completed trial yet: extrapolate the running ones' pace.
+    const paces = running
+      .filter((t) => t.step > 0 && t.steps > 0 && t.startedAt)
+      .map((t) => ((now - time(t.startedAt)) * t.steps) / t.step)
+      .filter((ms) => Number.isFinite(ms) && ms > 0);
+    if (paces.length) trialMs = paces.reduce((a, b) => a + b, 0) / paces.length;
+  }
+
+  let etaMs: number | undefined;
+  if (state === 'done') etaMs = 0;
+  else if (trialMs !== undefined && state === 'running') {
+    const runningLeft = running.reduce((sum, t) => sum + (t.steps > 0 ? Math.max(0, 1 - t.step / t.steps) : 1), 0);
+    const workers = Math.max(1, latest?.workers ?? 1, running.length);
+    etaMs = ((pending + runningLeft) * trialMs) / workers;
+  }
+  return { state, elapsedMs, etaMs, trialMs };
+}
+
+/** The backend trials actually run on (a running trial's, else the last finished one's), else what the run asked for. */
+export function backendOf(snapshot: Pick<SweepSnapshot, 'running' | 'runs' | 'trials'>): string | null {
+  const running = snapshot.running.find((t) => t.backend);
+  if (running) return running.backend;
+  let last: TrialRow | undefined;
+  for (const t of snapshot.trials)
+    if (t.backend && t.finishedAt && (!last || t.finishedAt > last.finishedAt!)) last = t;
+  return last?.backend ?? snapshot.runs[snapshot.runs.length - 1]?.backend ?? null;
+}
+
+export interface Section {
+  name: string;
+  /** Rows below which the section is not worth showing (0: may be hidden). */
+  min: number;
+  /** Rows it would use if it had them all. */
+  want: number;
+}
+
+/**
+ * Shares `budget` screen rows among sections, in priority order: first each its minimum (a section whose
+ * minimum does not fit gets nothing), then what they want, again in order. Returns rows per section name.
+ */
+export function allocate(budget: number, sections: readonly Section[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  let left = budget;
+  for (const s of sections) {
+    const min = Math.min(s.min, s.want);
+    out[s.name] = min <= left ? min : 0;
+    left -= out[s.name]!;
+  }
+  for (const s of sections) {
+    if (out[s.name] === 0 && s.min > 0) continue; // did not get its minimum: stays hidden
+    const more = Math.min(Math.max(0, s.want - out[s.name]!), left);
+    out[s.name]! += more;
+    left -= more;
+  }
+  return out;
+}
+
+/** A window of `size` rows of a list of `length` that keeps `selected` in view, scrolling as little as needed. */
+export function windowAround(length: number, size: number, selected: number, previousStart = 0): { start: number; end: number } {
+  if (size <= 0 || length === 0) return { start: 0, end: 0 };
+  if (length <= size) return { start: 0, end: length };
+  let start = Math.min(Math.max(0, previousStart), length - size);
+  if (selected < start) start = selected;
+  if (selected >= start + size) start = selected - size + 1;
+  return { start, end: start + size };
+}
+
+/** Swept settings that can group the comparison, the ones with more than one value first. */
+export function groupings(sweep: Pick<SweepRecord, 'swept'>, trials: readonly TrialRow[]): string[] {
+  const distinct = (name: string) => new Set(trials.map((t) => showSetting(t.settings[name]))).size;
+  const names = sweep.swept.filter((name) => name !== 'seed');
+  return [...names.filter((n) => distinct(n) > 1), ...names.filter((n) => distinct(n) <= 1)];
+}
+
+/** A finished trial as one line of the log above the live view. */
+export interface FinishedEntry {
+  key: string;
+  status: 'completed' | 'failed';
+  label: string;
+  seed: number;
+  soft: number | null;
+  hard: number | null;
+  gap: number | null;
+  error: string | null;
+  finishedAt: string | null;
+  durationMs: number | undefined;
+}
+
+export function finishedEntry(trial: TrialRow, swept: readonly string[]): FinishedEntry {
+  const wall = time(trial.finishedAt) - time(trial.startedAt);
+  return {
+    key: trial.key,
+    status: trial.status === 'failed' ? 'failed' : 'completed',
+    label: settingsLabel(trial.settings, swept),
+    seed: trial.seed,
+    soft: trial.metrics.soft_acc ?? null,
+    hard: trial.metrics.hard_acc ?? null,
+    gap: trial.metrics.gap ?? null,
+    error: trial.error,
+    finishedAt: trial.finishedAt,
+    durationMs: Number.isFinite(wall) ? wall : (trial.trainMs ?? undefined),
+  };
+}
