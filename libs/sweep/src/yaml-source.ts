@@ -21,7 +21,9 @@ export class YamlSource {
     const error = this.doc.errors[0];
     if (error) {
       const { line, col } = this.lines.linePos(error.pos[0]);
-      throw new SweepFileError({ file, line, col, keyPath: '' }, `invalid YAML: ${oneLine(error.message)}`);
+      const message =
+        error.code === 'MULTIPLE_DOCS' ? 'a sweep file is one YAML document; this one has another after ---' : oneLine(error.message);
+      throw new SweepFileError({ file, line, col, keyPath: '' }, `invalid YAML: ${message}`);
     }
     this.value = this.doc.toJS({ maxAliasCount: 100 });
   }

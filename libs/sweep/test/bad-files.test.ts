@@ -67,6 +67,8 @@ const expected: Record<string, string> = {
     'seed-in-trial.yaml:5:9: trial.seed: got 7; seeds are set by the top-level `seeds:`; allowed: remove it from trial',
   'tau-min-above-tau.yaml':
     'tau-min-above-tau.yaml:4:11: trial.tauMin: got 0.2; must be ≤ tau (0.1) when anneal is "linear"',
+  'two-documents.yaml':
+    'two-documents.yaml:3:1: invalid YAML: a sweep file is one YAML document; this one has another after ---',
   'two-forms.yaml':
     'two-forms.yaml:4:30: parameters.tau.values: got [0.2,0.5]; cannot be combined with value; allowed: one of value, values, distribution',
   'typo-key.yaml':
