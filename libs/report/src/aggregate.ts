@@ -1,0 +1,181 @@
+/**
+ * The report's table: a sweep's completed trials grouped per configuration (or by one setting), each metric as
+ * mean ± 95% confidence interval over the trials of the group (seeds; with `by`, seeds × configurations),
+ * ranked by the sweep's metric and goal. Pure: a SweepData in, a ReportTable out.
+ */
+import { UserError } from '@l2x/errors';
+import type { MetricName } from '@l2x/model/config';
+import { summarize, type Summary } from '@l2x/stats';
+import type { StatusCounts, SweepRecord } from '@l2x/store';
+import type { SweepData, TrialRow } from './report-reader.ts';
+import { compareKeys, describeKey, keyId, showSetting, type SettingValue } from './setting-values.ts';
+
+/** The metrics every report shows, in this order; the sweep's own metric is added when it is another one. */
+export const REPORT_METRICS = ['soft_acc', 'hard_acc', 'gap', 'precision', 'loss'] as const satisfies readonly MetricName[];
+
+export function reportMetrics(metric: MetricName): MetricName[] {
+  return (REPORT_METRICS as readonly MetricName[]).includes(metric) ? [...REPORT_METRICS] : [...REPORT_METRICS, metric];
+}
+
+export interface ReportRow {
+  /** 1 = best by the sweep's metric and goal. */
+  rank: number;
+  /** Values of the table's key settings. */
+  key: Record<string, SettingValue>;
+  /** `tau=0.1, k=3` */
+  label: string;
+  /** The configurations pooled in this row (one unless grouped by a setting). */
+  configKeys: string[];
+  /** Completed trials in this row. */
+  n: number;
+  metrics: Partial<Record<MetricName, Summary>>;
+}
+
+export interface ReportTable {
+  sweep: SweepRecord;
+  counts: StatusCounts;
+  /** The setting rows are grouped by, or null for one row per configuration. */
+  groupBy: string | null;
+  /** The settings that name a row (its key columns): [groupBy], or the settings that tell configurations apart. */
+  keySettings: string[];
+  metrics: MetricName[];
+  /** Ranked, best first. */
+  rows: ReportRow[];
+  best: ReportRow;
+  /** Whether the best row's 95% interval of the sweep's metric overlaps the runner-up's (null: nothing to compare). */
+  bestOverlapsRunnerUp: boolean | null;
+  /** Some trials are still queued, running or interrupted: the table covers the completed ones. */
+  partial: boolean;
+  /** Configurations in the sweep, and how many have at least one completed trial. */
+  configurations: { total: number; completed: number };
+  /** Sentences for the reader: partial sweep, failed trials left out, settings that do not vary, … */
+  notes: string[];
+}
+
+export interface AggregateOptions {
+  /** Group by this setting instead of per configuration (its values must be in the data's fetched settings). */
+  by?: string | null;
+  /** Key settings to name configurations with (compare mode: the union of both sweeps'); default the data's own. */
+  keySettings?: readonly string[];
+}
+
+const NO_SUMMARY = summarize([]);
+
+/** The summary of a metric in a row (an empty summary when the table does not hold it). */
+export function metricOf(row: ReportRow, metric: MetricName): Summary {
+  return row.metrics[metric] ?? NO_SUMMARY;
+}
+
+/** `4 queued, 1 running, 2 failed`: the non-zero counts other than completed. */
+export function describeCounts(counts: StatusCounts): string {
+  const parts = (['queued', 'running', 'interrupted', 'failed'] as const).filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`);
+  return parts.join(', ');
+}
+
+function runHint(sweep: SweepRecord): string {
+  return `npx nx run sweeper:run --config ${sweep.configPath ?? `sweeps/${sweep.name}.yaml`}`;
+}
+
+/** Best first: by the sweep's metric and goal; groups without a value last; ties in key order. */
+function rankRows(rows: ReportRow[], metric: MetricName, goal: 'maximize' | 'minimize', keySettings: readonly string[]): void {
+  const sign = goal === 'maximize' ? -1 : 1;
+  rows.sort((a, b) => {
+    const x = metricOf(a, metric).mean;
+    const y = metricOf(b, metric).mean;
+    const xOk = Number.isFinite(x);
+    const yOk = Number.isFinite(y);
+    if (xOk !== yOk) return xOk ? -1 : 1;
+    if (xOk && x !== y) return sign * (x - y);
+    return compareKeys(a.key, b.key, keySettings);
+  });
+  rows.forEach((row, i) => (row.rank = i + 1));
+}
+
+function overlaps(a: Summary, b: Summary): boolean | null {
+  if (![a.low, a.high, b.low, b.high].every(Number.isFinite) || a.n < 2 || b.n < 2) return null;
+  return a.low <= b.high && b.low <= a.high;
+}
+
+export function aggregate(data: SweepData, options: AggregateOptions = {}): ReportTable {
+  const { sweep, counts } = data;
+  const by = options.by ?? null;
+  const metrics = reportMetrics(sweep.metric.name);
+  const keySettings = by ? [by] : [...(options.keySettings ?? data.keySettings)];
+  for (const name of keySettings)
+    if (!data.fetched.includes(name)) throw new Error(`bug: setting ${name} was not fetched for sweep ${sweep.name}`);
+
+  const completed = data.trials.filter((t) => t.status === 'completed');
+  if (completed.length === 0) {
+    const others = describeCounts(counts);
+    throw new UserError(
+      counts.total === 0
+        ? `sweep ${JSON.stringify(sweep.name)} has no trials; nothing to report (run it: ${runHint(sweep)})`
+        : `sweep ${JSON.stringify(sweep.name)} has no completed trials yet (${others}); nothing to report until one completes`,
+    );
+  }
+
+  // Group: per configuration (config_key), or by the value of one setting.
+  const groups = new Map<string, TrialRow[]>();
+  for (const trial of completed) {
+    const id = by ? keyId(trial.settings, keySettings) : trial.configKey;
+    const list = groups.get(id);
+    if (list) list.push(trial);
+    else groups.set(id, [trial]);
+  }
+  const rows: ReportRow[] = [...groups.values()].map((trials) => {
+    const key = Object.fromEntries(keySettings.map((name) => [name, trials[0]!.settings[name] ?? null]));
+    return {
+      rank: 0,
+      key,
+      label: describeKey(key, keySettings),
+      configKeys: [...new Set(trials.map((t) => t.configKey))],
+      n: trials.length,
+      metrics: Object.fromEntries(metrics.map((m) => [m, summarize(trials.map((t) => t.metrics[m] ?? null))])),
+    };
+  });
+  rankRows(rows, sweep.metric.name, sweep.metric.goal, keySettings);
+  // Two configurations with the same label can only come from settings the report does not see: tell them apart.
+  const seen = new Map<string, number>();
+  for (const row of rows) {
+    const times = (seen.get(row.label) ?? 0) + 1;
+    seen.set(row.label, times);
+    if (times > 1) row.label = `${row.label} (#${times})`;
+  }
+
+  const allConfigs = new Set(data.trials.map((t) => t.configKey));
+  const completedConfigs = new Set(completed.map((t) => t.configKey));
+  const pending = counts.queued + counts.running + counts.interrupted;
+  const partial = pending > 0;
+  const notes: string[] = [];
+  if (partial) {
+    const state = sweep.status === 'running' ? 'is still running' : `is incomplete (${sweep.status})`;
+    notes.push(
+      `sweep ${JSON.stringify(sweep.name)} ${state}: ${completed.length} of ${counts.total} trials completed (${describeCounts(counts)}); ` +
+        `this report covers the completed ones${sweep.status === 'running' ? '' : `; resume with ${runHint(sweep)}`}`,
+    );
+  }
+  const missing = allConfigs.size - completedConfigs.size;
+  if (missing > 0)
+    notes.push(`${missing} of ${allConfigs.size} configurations ${missing === 1 ? 'has' : 'have'} no completed trial yet and ${missing === 1 ? 'is' : 'are'} not in the table`);
+  if (counts.failed > 0)
+    notes.push(`${counts.failed} failed trial${counts.failed === 1 ? ' is' : 's are'} left out (trial_summary's error column says why)`);
+  if (by && rows.length === 1)
+    notes.push(`every completed trial has ${by} = ${showSetting(rows[0]!.key[by] ?? null)}, so grouping by it gives one row${sweep.swept.includes(by) ? '' : ` (${by} is not swept; swept: ${sweep.swept.join(', ') || 'nothing'})`}`);
+  notes.push(...data.notes);
+
+  const best = rows[0]!;
+  const runnerUp = rows[1];
+  return {
+    sweep,
+    counts,
+    groupBy: by,
+    keySettings,
+    metrics,
+    rows,
+    best,
+    bestOverlapsRunnerUp: runnerUp ? overlaps(metricOf(best, sweep.metric.name), metricOf(runnerUp, sweep.metric.name)) : null,
+    partial,
+    configurations: { total: allConfigs.size, completed: completedConfigs.size },
+    notes,
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * A whole report from a results database: one sweep's table (or two sweeps' side by side) and the curves of
+ * their best rows. Reads only; everything the user can get wrong is a one-line UserError.
+ */
+import { UserError, isUserError } from '@l2x/errors';
+import type { SweepRecord } from '@l2x/store';
+import { aggregate, reportMetrics, type ReportTable } from './aggregate.ts';
+import { compareTables, type Comparison } from './compare.ts';
+import { CURVE_LIMIT, loadCurves, type TableCurves } from './curves.ts';
+import { checkGroupBy } from './report-options.ts';
+import type { ReportReader, SweepData } from './report-reader.ts';
+
+export interface ReportOptions {
+  sweep: string;
+  /** Group by this setting instead of one row per configuration. */
+  by?: string | null;
+  /** A second sweep to put side by side with the first. */
+  compare?: string | null;
+  /** Lines in the curves plot (the best rows). */
+  curveLimit?: number;
+}
+
+export interface Report {
+  /** The sweep's table, then the compared sweep's. */
+  tables: [ReportTable] | [ReportTable, ReportTable];
+  comparison: Comparison | null;
+  /** The curves of each table's best rows, in the order of `tables`. */
+  curves: TableCurves[];
+}
+
+function otherSweep(reader: ReportReader, name: string, first: SweepRecord): SweepRecord {
+  if (name === first.name) {
+    const others = reader.listSweeps().map((s) => s.name).filter((n) => n !== first.name);
+    throw new UserError(`--compare ${JSON.stringify(name)} is the sweep being reported; compare with another: ${others.join(', ') || 'the database has no other sweep'}`);
+  }
+  try {
+    return reader.sweep(name);
+  } catch (error) {
+    if (isUserError(error)) throw new UserError(`--compare: ${error.message}`, { cause: error });
+    throw error;
+  }
+}
+
+export function buildReport(reader: ReportReader, options: ReportOptions): Report {
+  const first = reader.sweep(options.sweep);
+  const second = options.compare ? otherSweep(reader, options.compare, first) : null;
+  const sweeps = second ? [first, second] : [first];
+  const by = options.by ? checkGroupBy(options.by, sweeps) : null;
+  const limit = options.curveLimit ?? CURVE_LIMIT;
+  const load = (sweep: SweepRecord, settings: readonly string[]): SweepData =>
+    reader.loadSweep(sweep.name, { metrics: reportMetrics(sweep.metric.name), settings: [...(by ? [by] : []), ...settings] });
+
+  if (!second) {
+    const table = aggregate(load(first, []), { by });
+    return { tables: [table], comparison: null, curves: [loadCurves(reader, table, limit)] };
+  }
+  // Side by side: both tables keyed on the settings that tell either sweep's configurations apart.
+  let a = load(first, second.swept);
+  let b = load(second, first.swept);
+  const keySettings = [...new Set([...a.keySettings, ...b.keySettings])];
+  if (!by) {
+    if (keySettings.some((s) => !a.fetched.includes(s))) a = load(first, keySettings);
+    if (keySettings.some((s) => !b.fetched.includes(s))) b = load(second, keySettings);
+  }
+  const left = aggregate(a, { by, keySettings });
+  const right = aggregate(b, { by, keySettings });
+  return {
+    tables: [left, right],
+    comparison: compareTables(left, right),
+    curves: [loadCurves(reader, left, limit), loadCurves(reader, right, limit)],
+  };
+}

@@ -1,0 +1,17 @@
+/** The report's table in the format asked for: Markdown (the default), CSV or JSON. */
+import type { Report } from './build-report.ts';
+import { formatCsv } from './format-csv.ts';
+import { formatJson } from './format-json.ts';
+import { formatMarkdown } from './format-markdown.ts';
+import type { ReportFormat } from './report-options.ts';
+
+export function formatReport(report: Report, format: ReportFormat = 'md'): string {
+  switch (format) {
+    case 'md':
+      return formatMarkdown(report);
+    case 'csv':
+      return formatCsv(report);
+    case 'json':
+      return formatJson(report);
+  }
+}
