@@ -35,23 +35,26 @@ interface Columns {
   bar: number;
 }
 
-/** The widest number format whose columns leave the bars at least 12 columns (else the most compact one). */
+/**
+ * The widest number format whose columns leave room for the bars: three decimals with the interval when the bars
+ * keep 16 columns, two decimals with the interval when they keep 8, else means only.
+ */
 export function comparisonColumns(width: number, setting: string, rows: readonly ComparisonRow[]): Columns {
   const value = Math.min(14, Math.max(setting.length, 4, ...rows.map((r) => r.value.length)));
   const n = Math.max(1, ...rows.map((r) => `${r.done}/${r.total}`.length));
   const formats = [
-    { digits: 3, withCi: true },
-    { digits: 2, withCi: true },
-    { digits: 2, withCi: false },
+    { digits: 3, withCi: true, minBar: 16 },
+    { digits: 2, withCi: true, minBar: 8 },
+    { digits: 2, withCi: false, minBar: 0 },
   ];
   let chosen: Columns | undefined;
-  for (const { digits, withCi } of formats) {
+  for (const { digits, withCi, minBar } of formats) {
     const cells = METRICS.map(({ key, name, short }) =>
       Math.max(withCi ? name.length : short.length, ...rows.map((r) => meanCi(r[key], digits, withCi).length)),
     );
     const bar = width - (value + 1 + n + 1 + cells.reduce((a, c) => a + c + 1, 0));
     chosen = { value, n, digits, withCi, cells, bar: Math.max(0, bar) };
-    if (bar >= 12) break;
+    if (bar >= minBar) break;
   }
   return chosen!;
 }
@@ -117,7 +120,8 @@ export function Comparison({ width, colour, setting, groupings, rows, axis, heig
   const shown = rows.length > room ? rows.slice(0, Math.max(0, room - 1)) : rows;
   const hidden = rows.length - shown.length;
   const names = METRICS.map(({ name, short }, i) => pad(cols.withCi || name.length <= cols.cells[i]! ? name : short, cols.cells[i]!));
-  const legend = fit(`▀soft ▄hard ${axis.lo.toFixed(1)}–${axis.hi.toFixed(1)}`, cols.bar);
+  const range = `${axis.lo.toFixed(1)}–${axis.hi.toFixed(1)}`;
+  const legend = fit([`▀soft ▄hard ${range}`, `▀soft ▄hard`, `▀s ▄h ${range}`, `▀s ▄h`].find((l) => l.length <= cols.bar) ?? '', cols.bar);
 
   return (
     <Box flexDirection="column" width={width}>

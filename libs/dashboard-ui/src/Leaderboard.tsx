@@ -34,7 +34,8 @@ const MEANS = [
 export function Leaderboard({ width, colour, sort, rows, selected, height }: LeaderboardProps) {
   if (height <= 0) return null;
   const order = sort.goal === 'maximize' ? 'highest first' : 'lowest first';
-  const title = `Leaderboard · ${rows.length} configuration${rows.length === 1 ? '' : 's'} · by ${sort.metric}, ${order}`;
+  const full = `Leaderboard · ${rows.length} configuration${rows.length === 1 ? '' : 's'} · by ${sort.metric}, ${order}`;
+  const title = full.length + 14 <= width ? full : `Leaderboard · by ${sort.metric}, ${order}`;
   if (rows.length === 0 || height < 3)
     return (
       <Box flexDirection="column" width={width}>
@@ -46,7 +47,7 @@ export function Leaderboard({ width, colour, sort, rows, selected, height }: Lea
   const rankWidth = String(rows.length).length + 1;
   const nWidth = Math.max(1, ...rows.map((r) => String(r.n).length));
   const valueWidth = Math.max(sort.metric.length, ...rows.map((r) => meanCi(r.value).length));
-  const fixed = 1 + rankWidth + 1 + 1 + nWidth + 1 + valueWidth;
+  const fixed = 2 + rankWidth + 1 + 1 + nWidth + 1 + valueWidth;
   // The four means (6 columns each) go when the settings would have fewer than 16 columns left.
   const means = width - fixed - 1 - MEANS.length * 6 >= 16 ? MEANS : [];
   const labelWidth = Math.max(6, width - fixed - 1 - means.length * 6);
@@ -56,7 +57,7 @@ export function Leaderboard({ width, colour, sort, rows, selected, height }: Lea
     <Box flexDirection="column" width={width}>
       <SectionTitle width={width} colour={colour} title={title} hint="s: sort" />
       <Text wrap="truncate-end" bold={colour}>
-        {' '}
+        {'  '}
         {pad('#', rankWidth, 'right')} {pad('configuration', labelWidth)} {pad('n', nWidth, 'right')} {pad(sort.metric, valueWidth)}
         {means.map((m) => ` ${pad(m.name, 5, 'right')}`).join('')}
       </Text>
@@ -64,7 +65,7 @@ export function Leaderboard({ width, colour, sort, rows, selected, height }: Lea
         const isSelected = start + i === selected;
         return (
           <Text key={row.configKey} wrap="truncate-end" inverse={colour && isSelected}>
-            <Text color={isSelected ? tint(colour, 'selected') : undefined}>{isSelected ? '›' : ' '}</Text>
+            <Text color={isSelected ? tint(colour, 'selected') : undefined}>{isSelected ? '›' : ' '}</Text>{' '}
             {pad(`${row.rank}.`, rankWidth, 'right')} {pad(row.label, labelWidth)} {pad(String(row.n), nWidth, 'right')}{' '}
             <Text bold={colour}>{pad(meanCi(row.value), valueWidth)}</Text>
             {means.map((m) => ` ${pad(num(row[m.key], 3), 5, 'right')}`).join('')}
