@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '@l2x/errors';
 import type { SweepResources } from '@l2x/sweep';
-import { autoCpuWorkers, planResources } from '@l2x/runner';
+import { autoCpuWorkers, planResources } from '../src/index.ts';
 
 const resources: SweepResources = { backend: 'auto', workers: 'auto', devices: 'auto', trialsPerDevice: 1, pack: 'off' };
 

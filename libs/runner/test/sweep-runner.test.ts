@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { METRIC_NAMES } from '@l2x/model/config';
-import { runSweep, type RunnerEvent } from '@l2x/runner';
+import { runSweep, type RunnerEvent } from '../src/index.ts';
 import { ResultsStore } from '@l2x/store';
 import { loadSweepFile, parseSweep, sha256 } from '@l2x/sweep';
 

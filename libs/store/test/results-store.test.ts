@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, type Settings } from '@l2x/model/config';
 import { UserError } from '@l2x/errors';
-import { ResultsReader, ResultsStore, SCHEMA_VERSION, type RunEnvironment, type TrialInput } from '@l2x/store';
+import { ResultsReader, ResultsStore, SCHEMA_VERSION, type RunEnvironment, type TrialInput } from '../src/index.ts';
 
 const env: RunEnvironment = {
   host: 'test-host', pid: process.pid, gitCommit: 'abc123', gitDirty: false, nodeVersion: process.version,
