@@ -1,0 +1,359 @@
+/**
+ * The model, top to bottom: parameters, embedding, attention, encoder layer, encoder, explainer E, samplers,
+ * approximator Q, pooling and losses. A reading of the seed notebook in TensorFlow.js.
+ *
+ * Every tensor carries a leading trial axis P: P = 1 for one trial, P > 1 when trials of the same shapes are
+ * packed (each trial has its own weights, data, noise, k and temperature). Shapes in the comments use
+ * P trials, B batch, T tokens, N = B·T rows, D model width, H heads, F feed-forward width, C classes,
+ * K the largest k of the pack.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Tensor } from '@tensorflow/tfjs-core';
+import type { Approximator, Attention, Sampler, Settings } from './config.ts';
+import { feedForward, layerNorm, linear, oneHot, withGradient } from './ops.ts';
+import { splitColumns } from './kernels.ts';
+import type { Rng } from './random.ts';
+
+// ---------------------------------------------------------------------------------------------------------
+// Shapes and parameters
+
+/** Everything that fixes tensor shapes and the computation: trials packed together share all of it. */
+export interface ModelSpec {
+  vocab: number; // input ids 0..vocab−1, 0 = padding
+  classes: number; // width of Q's logits
+  tokens: number;
+  dModel: number;
+  heads: number;
+  ff: number;
+  layers: number;
+  dropout: number;
+  attention: Attention;
+  approximator: Approximator;
+  sampler: Sampler;
+}
+
+export function modelSpec(s: Settings, classes = s.vocab): ModelSpec {
+  const { vocab, tokens, dModel, heads, ff, layers, dropout, attention, approximator, sampler } = s;
+  return { vocab, classes, tokens, dModel, heads, ff, layers, dropout, attention, approximator, sampler };
+}
+
+type Init = { kind: 'normal' } | { kind: 'uniform'; bound: number } | { kind: 'constant'; value: number };
+export interface ParamSpec {
+  name: string;
+  shape: number[];
+  init: Init;
+}
+
+/** PyTorch's nn.Linear initialisation: weight and bias ~ U(±1/√fan_in). */
+function linearParams(name: string, fanIn: number, fanOut: number, bias: Init = { kind: 'uniform', bound: 1 / Math.sqrt(fanIn) }): ParamSpec[] {
+  return [
+    { name: `${name}.w`, shape: [fanIn, fanOut], init: { kind: 'uniform', bound: 1 / Math.sqrt(fanIn) } },
+    { name: `${name}.b`, shape: [fanOut], init: bias },
+  ];
+}
+
+function encoderParams(prefix: string, m: ModelSpec): ParamSpec[] {
+  const { dModel: d, ff, vocab } = m;
+  const zero: Init = { kind: 'constant', value: 0 };
+  const one: Init = { kind: 'constant', value: 1 };
+  // nn.Embedding(vocab, d, padding_idx=0) ~ N(0, 1) with row 0 fixed at zero: row 0 is simply absent here.
+  const specs: ParamSpec[] = [{ name: `${prefix}.embed`, shape: [vocab - 1, d], init: { kind: 'normal' } }];
+  for (let l = 0; l < m.layers; l++) {
+    const p = `${prefix}.${l}`;
+    specs.push(
+      // nn.MultiheadAttention: in_proj xavier_uniform, in_proj_bias 0, out_proj bias 0
+      { name: `${p}.qkv.w`, shape: [d, 3 * d], init: { kind: 'uniform', bound: Math.sqrt(6 / (d + 3 * d)) } },
+      { name: `${p}.qkv.b`, shape: [3 * d], init: zero },
+      ...linearParams(`${p}.out`, d, d, zero),
+      { name: `${p}.ln1.g`, shape: [d], init: one },
+      { name: `${p}.ln1.b`, shape: [d], init: zero },
+      ...linearParams(`${p}.ff1`, d, ff),
+      ...linearParams(`${p}.ff2`, ff, d),
+      { name: `${p}.ln2.g`, shape: [d], init: one },
+      { name: `${p}.ln2.b`, shape: [d], init: zero },
+    );
+  }
+  return specs;
+}
+
+/** All parameters of one trial, in the order they sit in the flat parameter vector. */
+export function paramSpecs(m: ModelSpec): ParamSpec[] {
+  const d = m.dModel;
+  return [
+    ...encoderParams('enc', m), // Feat: the explainer's encoder (and, with approximator 'shared', Q's too)
+    ...linearParams('e1', d, d), // E: Linear(32, 32), ReLU, Linear(32, 1)
+    ...linearParams('e2', d, 1),
+    ...linearParams('q1', d, d), // Q: Linear(32, 32), ReLU, Linear(32, 10)
+    ...linearParams('q2', d, m.classes),
+    ...(m.approximator === 'masked' ? encoderParams('qenc', m) : []), // faithful L2X: Q has its own encoder
+  ];
+}
+
+export function paramCount(m: ModelSpec): number {
+  return paramSpecs(m).reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
+}
+
+/** One trial's initial parameters, flat, drawn from `rng`. */
+export function initialParams(m: ModelSpec, rng: Rng): Float32Array {
+  const out = new Float32Array(paramCount(m));
+  let i = 0;
+  for (const { shape, init } of paramSpecs(m)) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    for (let j = 0; j < n; j++, i++) {
+      out[i] = init.kind === 'normal' ? rng.normal() : init.kind === 'uniform' ? (2 * rng.uniform() - 1) * init.bound : init.value;
+    }
+  }
+  return out;
+}
+
+export type Params = Record<string, Tensor>;
+
+/** The flat parameter vector [P, n] → named parameters [P, ...shape] (in-heap copies, gradient = concat). */
+export function unpackParams(m: ModelSpec, theta: Tensor): Params {
+  const specs = paramSpecs(m);
+  const trials = theta.shape[0]!;
+  const pieces = splitColumns(theta, specs.map((p) => p.shape.reduce((a, b) => a * b, 1)));
+  return Object.fromEntries(specs.map((p, i) => [p.name, tf.reshape(pieces[i]!, [trials, ...p.shape])]));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The forward pass
+
+/** What a forward pass needs besides parameters and data. */
+export interface Context {
+  spec: ModelSpec;
+  trials: number;
+  batch: number;
+  /** Dropout keep-masks [P, ...shape] (values 0 and 1/(1−p), or 0 and 1 when `scaled` is false); null = no dropout. */
+  keep: ((shape: number[], scaled: boolean) => Tensor) | null;
+}
+
+/** Dropout on a tensor whose leading axis is the trials (or trials × something, trial-major). */
+function dropout(x: Tensor, ctx: Context): Tensor {
+  if (!ctx.keep) return x;
+  return tf.reshape(tf.mul(tf.reshape(x, [ctx.trials, -1]), ctx.keep([x.size / ctx.trials], true)), x.shape);
+}
+
+/** Token ids → vectors. A one-hot product rather than tf.gather, whose gradient wasm lacks. */
+export function embed(ids: Tensor, table: Tensor, ctx: Context): Tensor {
+  const { vocab } = ctx.spec;
+  const rows = oneHot(tf.sub(tf.reshape(ids, [ctx.trials, -1]), tf.scalar(1, 'int32')), vocab - 1); // [P, N, V−1]; id 0 → zeros
+  return linear(rows, table, null, 'linear', true); // [P, N, D]
+}
+
+/** Heads out of the fused q|k|v projection: [P, N, 3D] → q, k, v [G·H, S, D/H]. */
+function splitHeads(qkv: Tensor, ctx: Context): [Tensor, Tensor, Tensor] {
+  const { heads, dModel, attention, tokens } = ctx.spec;
+  const dh = dModel / heads;
+  const x = tf.reshape(qkv, [ctx.trials, ctx.batch, tokens, 3, heads, dh]);
+  // tokens: groups (P, B) attend over T; batch: groups (P, T) attend over B (the notebook's missing batch_first)
+  const perm = attention === 'tokens' ? [3, 0, 1, 4, 2, 5] : [3, 0, 2, 4, 1, 5];
+  const [groups, seq] = attention === 'tokens' ? [ctx.batch, tokens] : [tokens, ctx.batch];
+  const t = tf.transpose(x, perm); // [3, P, G, H, S, dh]
+  const parts = splitColumns(tf.reshape(t, [1, -1]), [0, 1, 2].map(() => t.size / 3));
+  return parts.map((p) => tf.reshape(p, [ctx.trials * groups * heads, seq, dh])) as [Tensor, Tensor, Tensor];
+}
+
+/** [G·H, S, dh] → [P, N, D] */
+function mergeHeads(y: Tensor, ctx: Context): Tensor {
+  const { heads, dModel, attention, tokens } = ctx.spec;
+  const dh = dModel / heads;
+  if (attention === 'tokens') {
+    const x = tf.reshape(y, [ctx.trials, ctx.batch, heads, tokens, dh]);
+    return tf.reshape(tf.transpose(x, [0, 1, 3, 2, 4]), [ctx.trials, -1, dModel]);
+  }
+  const x = tf.reshape(y, [ctx.trials, tokens, heads, ctx.batch, dh]);
+  return tf.reshape(tf.transpose(x, [0, 3, 1, 2, 4]), [ctx.trials, -1, dModel]);
+}
+
+/**
+ * Multi-head self-attention (nn.MultiheadAttention with dropout on the attention weights).
+ * `keyBias` [P, B, T] is added to the scores of each key: log of Q's soft mask, so unselected tokens drop out.
+ */
+function selfAttention(x: Tensor, p: Params, prefix: string, ctx: Context, keyBias: Tensor | null): Tensor {
+  const { heads, dModel, attention } = ctx.spec;
+  const [q, k, v] = splitHeads(linear(x, p[`${prefix}.qkv.w`]!, p[`${prefix}.qkv.b`]!), ctx); // [G·H, S, dh]
+  const seq = q.shape[1]!;
+  let scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(dModel / heads)); // [G·H, S, S]
+  if (keyBias) {
+    const bias = attention === 'tokens' ? keyBias : tf.transpose(keyBias, [0, 2, 1]); // [P, G, S]
+    scores = tf.add(tf.reshape(scores, [-1, heads, seq, seq]), tf.reshape(bias, [-1, 1, 1, seq]));
+    scores = tf.reshape(scores, [-1, seq, seq]);
+  }
+  const weights = dropout(tf.softmax(scores), ctx); // [G·H, S, S]
+  return linear(mergeHeads(tf.matMul(weights, v), ctx), p[`${prefix}.out.w`]!, p[`${prefix}.out.b`]!); // [P, N, D]
+}
+
+/** Post-LayerNorm encoder layer, as nn.TransformerEncoderLayer (norm_first=False, ReLU). */
+function encoderLayer(x: Tensor, p: Params, prefix: string, ctx: Context, keyBias: Tensor | null): Tensor {
+  const { dropout: rate } = ctx.spec;
+  x = layerNorm(tf.add(x, dropout(selfAttention(x, p, prefix, ctx, keyBias), ctx)), p[`${prefix}.ln1.g`]!, p[`${prefix}.ln1.b`]!);
+  const keep = ctx.keep ? ctx.keep([x.shape[1]!, ctx.spec.ff], false) : null; // [P, N, F] 0/1
+  const f = feedForward(x, p[`${prefix}.ff1.w`]!, p[`${prefix}.ff1.b`]!, p[`${prefix}.ff2.w`]!, p[`${prefix}.ff2.b`]!, keep, keep ? 1 / (1 - rate) : 1);
+  return layerNorm(tf.add(x, dropout(f, ctx)), p[`${prefix}.ln2.g`]!, p[`${prefix}.ln2.b`]!); // [P, N, D]
+}
+
+/** Embedded input [P, N, D] → hidden states [P, N, D]. */
+export function encoder(x: Tensor, p: Params, prefix: string, ctx: Context, keyBias: Tensor | null = null): Tensor {
+  for (let l = 0; l < ctx.spec.layers; l++) x = encoderLayer(x, p, `${prefix}.${l}`, ctx, keyBias);
+  return x;
+}
+
+/** E: an MLP scores each token's hidden state; log_softmax over the tokens. [P, N, D] → [P, B, T] */
+export function explainer(h: Tensor, p: Params, ctx: Context): Tensor {
+  const e = linear(linear(h, p['e1.w']!, p['e1.b']!, 'relu'), p['e2.w']!, p['e2.b']!); // [P, N, 1]
+  return tf.logSoftmax(tf.reshape(e, [ctx.trials, ctx.batch, ctx.spec.tokens])); // [P, B, T]
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Samplers: how E picks k tokens. `kMask` [P, 1, K, 1] is 1 for the first k_p of K slots of trial p.
+
+/** Hard top-k: one-hot of the k largest scores. [P, B, T] → [P, B, T] with exactly k_p ones per row. */
+export function topkMask(scores: Tensor, kMask: Tensor): Tensor {
+  const { indices } = tf.topk(scores, kMask.shape[2]!); // [P, B, K]
+  return tf.sum(tf.mul(oneHot(indices, scores.shape[2]!), kMask), 2); // [P, B, K, T] → [P, B, T]
+}
+
+/** Notebook and L2X: K independent Gumbel-softmax samples at temperature tau, elementwise max. */
+export function gumbelMax(logp: Tensor, noise: Tensor, tau: Tensor, kMask: Tensor): Tensor {
+  const samples = tf.softmax(tf.div(tf.add(tf.expandDims(logp, 2), noise), tau)); // [P, B, K, T]
+  return tf.max(tf.mul(samples, kMask), 2); // [P, B, T]
+}
+
+/** Hard top-k of the relaxed sample in the forward pass; the relaxed sample's gradient in the backward pass. */
+export function straightThrough(logp: Tensor, noise: Tensor, tau: Tensor, kMask: Tensor): Tensor {
+  const relaxed = gumbelMax(logp, noise, tau, kMask);
+  return withGradient([relaxed], ([r]) => ({ value: topkMask(r!, kMask), gradFunc: (dy) => [dy] }));
+}
+
+/**
+ * Xie & Ermon 2019: perturb once, then K successive softmaxes, each damping what was already taken
+ * (r ← r + log(1 − a)). Sums to exactly k.
+ */
+export function relaxedTopk(logp: Tensor, noise: Tensor, tau: Tensor, kMask: Tensor): Tensor {
+  const t = tf.reshape(tau, [-1, 1, 1]); // [P, 1, 1]
+  const slots = tf.unstack(kMask, 2).map((s) => tf.reshape(s, [-1, 1, 1])); // K × [P, 1, 1]
+  let r = tf.add(logp, noise); // [P, B, T]
+  let mask: Tensor | null = null;
+  for (const slot of slots) {
+    const a = tf.softmax(tf.div(r, t)); // [P, B, T]
+    mask = mask ? tf.add(mask, tf.mul(a, slot)) : tf.mul(a, slot);
+    r = tf.add(r, tf.log(tf.maximum(tf.sub(1, a), 1e-20)));
+  }
+  return mask!;
+}
+
+/** The training-time (relaxed) mask of the configured sampler. */
+export function sample(sampler: Sampler, logp: Tensor, noise: Tensor, tau: Tensor, kMask: Tensor): Tensor {
+  switch (sampler) {
+    case 'gumbel-max':
+      return gumbelMax(logp, noise, tau, kMask);
+    case 'straight-through':
+      return straightThrough(logp, noise, tau, kMask);
+    case 'relaxed-topk':
+      return relaxedTopk(logp, noise, tau, kMask);
+  }
+}
+
+/** Shape of the noise each sampler draws per trial: [B, K, T] or [B, T]. */
+export function noiseShape(sampler: Sampler, batch: number, kMax: number, tokens: number): number[] {
+  return sampler === 'relaxed-topk' ? [batch, tokens] : [batch, kMax, tokens];
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The approximator Q and pooling
+
+/** sum_t mask·h / denom: h [P, N, D], mask [P, B, T], denom [P, B, 1] → [P, B, D] */
+export function maskedPool(h: Tensor, mask: Tensor, denom: Tensor, ctx: Context): Tensor {
+  const { tokens, dModel } = ctx.spec;
+  const weighted = tf.matMul(tf.reshape(mask, [-1, 1, tokens]), tf.reshape(h, [-1, tokens, dModel])); // [P·B, 1, D]
+  return tf.div(tf.reshape(weighted, [ctx.trials, ctx.batch, dModel]), denom);
+}
+
+/** mean over tokens: [P, N, D] → [P, B, D] */
+export function meanPool(h: Tensor, ctx: Context): Tensor {
+  return tf.mean(tf.reshape(h, [ctx.trials, ctx.batch, ctx.spec.tokens, ctx.spec.dModel]), 2);
+}
+
+/** Q's classifier head: Linear, ReLU, Linear. [P, B, D] → [P, B, C] */
+export function classifier(pooled: Tensor, p: Params): Tensor {
+  return linear(linear(pooled, p['q1.w']!, p['q1.b']!, 'relu'), p['q2.w']!, p['q2.b']!);
+}
+
+/**
+ * Q under a mask [P, B, T] with pooling denominator denom [P, B, 1].
+ * shared: pools the explainer's states h (which already attended to every token: the selection leaks).
+ * masked: Q's own encoder sees only the selected tokens: embeddings scaled by the mask (unselected → the
+ * zero padding vector) and keys masked out of attention (score + log mask).
+ */
+export function approximate(p: Params, ids: Tensor, h: Tensor, mask: Tensor, denom: Tensor, ctx: Context): Tensor {
+  if (ctx.spec.approximator === 'shared') return classifier(maskedPool(h, mask, denom, ctx), p);
+  const x = tf.mul(embed(ids, p['qenc.embed']!, ctx), tf.reshape(mask, [ctx.trials, -1, 1])); // [P, N, D]
+  const hq = encoder(x, p, 'qenc', ctx, tf.log(tf.maximum(mask, 1e-9)));
+  return classifier(maskedPool(hq, mask, denom, ctx), p);
+}
+
+/** Q with no selection: mean-pooled states (the notebook's auxiliary loss and mean_acc). */
+export function approximateAll(p: Params, ids: Tensor, h: Tensor, ctx: Context): Tensor {
+  if (ctx.spec.approximator === 'shared') return classifier(meanPool(h, ctx), p);
+  return classifier(meanPool(encoder(embed(ids, p['qenc.embed']!, ctx), p, 'qenc', ctx), ctx), p);
+}
+
+/** Cross-entropy per trial: logits [P, B, C], one-hot labels [P, B, C] → [P] */
+export function crossEntropy(logits: Tensor, labels: Tensor): Tensor {
+  return tf.neg(tf.mean(tf.sum(tf.mul(labels, tf.logSoftmax(logits)), -1), -1));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Training loss and evaluation
+
+/** One batch, stacked over the trials of a pack. */
+export interface Inputs {
+  ids: Tensor; // [P, B, T] int32
+  labels: Tensor; // [P, B, C] one-hot
+  noise: Tensor; // [P, B, K, T] or [P, B, T]
+  tau: Tensor; // [P, 1, 1, 1]
+  kMask: Tensor; // [P, 1, K, 1]
+  auxWeight: Tensor; // [P]
+}
+
+/** The training loss of each trial [P]: CE(Q(pool(h, soft mask)), y) + auxWeight · CE(Q(mean pool h), y). */
+export function trainingLoss(p: Params, x: Inputs, ctx: Context, withAux: boolean): Tensor {
+  const h = encoder(embed(x.ids, p['enc.embed']!, ctx), p, 'enc', ctx); // [P, N, D]
+  const logp = explainer(h, p, ctx); // [P, B, T]
+  const soft = sample(ctx.spec.sampler, logp, x.noise, x.tau, x.kMask); // [P, B, T]
+  const denom = tf.sum(soft, -1, true); // the notebook pools by probs.sum(1) in training
+  let loss = crossEntropy(approximate(p, x.ids, h, soft, denom, ctx), x.labels);
+  if (withAux) loss = tf.add(loss, tf.mul(x.auxWeight, crossEntropy(approximateAll(p, x.ids, h, ctx), x.labels)));
+  return loss; // [P]
+}
+
+/** Sums over a chunk of the held-out set, per trial, in this order. */
+export const EVAL_SUMS = ['mean_correct', 'soft_correct', 'hard_correct', 'hard_relevant', 'hard_selected', 'mask_sum', 'mask_distinct'] as const;
+
+/**
+ * Evaluation sums [P, 7] for one chunk (no dropout). Soft = the training-time sampler with noise; hard =
+ * top-k of E's scores without noise. Both pool by k (the notebook's eval passes e.k).
+ */
+export function evaluationSums(p: Params, x: Inputs, relevant: Tensor, kValues: Tensor, ctx: Context): Tensor {
+  const h = encoder(embed(x.ids, p['enc.embed']!, ctx), p, 'enc', ctx);
+  const logp = explainer(h, p, ctx);
+  const soft = sample(ctx.spec.sampler, logp, x.noise, x.tau, x.kMask); // [P, B, T]
+  const hard = topkMask(logp, x.kMask); // [P, B, T]
+  const denom = tf.reshape(kValues, [-1, 1, 1]); // [P, 1, 1]
+  const label = tf.argMax(x.labels, -1); // [P, B]
+  const correct = (logits: Tensor) => tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), label), 'float32'), -1); // [P]
+  const distinct = tf.equal(tf.sum(tf.cast(tf.greater(soft, 0.5), 'float32'), -1), tf.reshape(kValues, [-1, 1])); // [P, B]
+  return tf.stack(
+    [
+      correct(approximateAll(p, x.ids, h, ctx)),
+      correct(approximate(p, x.ids, h, soft, denom, ctx)),
+      correct(approximate(p, x.ids, h, hard, denom, ctx)),
+      tf.sum(tf.mul(hard, relevant), [1, 2]),
+      tf.sum(hard, [1, 2]),
+      tf.sum(soft, [1, 2]),
+      tf.sum(tf.cast(distinct, 'float32'), -1),
+    ],
+    1,
+  ); // [P, 7]
+}

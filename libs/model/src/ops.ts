@@ -1,0 +1,189 @@
+/**
+ * The model's building blocks that carry the weight of a step, each with a hand-written gradient.
+ *
+ * Tensors carry a leading trial axis P (P = 1 for a single trial; P > 1 when trials are packed). Why custom:
+ * - On wasm, XNNPACK's fast path takes only 2-D, untransposed products. TensorFlow.js's own matMul gradient
+ *   uses transposed operands and a batched product falls off the fast path (≈8× slower), so here every
+ *   product is one 2-D product per trial, with explicit transposes of the smaller operand.
+ * - Bias and ReLU are fused into the product; bias gradients are `ones @ dz` (a product: ~15× faster than a
+ *   column `tf.sum` on wasm).
+ * - On the native TensorFlow backends (where a batched product is fast and small models are launch-bound)
+ *   the trials' products become one batched product instead.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { GradSaveFunc, Tensor } from '@tensorflow/tfjs-core';
+import { fusedBias, splitColumns } from './kernels.ts';
+
+type Activation = 'linear' | 'relu';
+
+/** One 2-D product per trial (wasm, cpu) or one batched product for the pack (native TensorFlow). */
+export function productsPerTrial(): boolean {
+  return tf.getBackend() !== 'tensorflow';
+}
+
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** [P, ...rest] → P tensors [...rest]; a reshape when P = 1, P in-heap copies otherwise. */
+export function unstackTrials(x: Tensor): Tensor[] {
+  const [trials, ...rest] = x.shape as [number, ...number[]];
+  if (trials === 1) return [tf.reshape(x, rest)];
+  const n = size(rest);
+  return splitColumns(tf.reshape(x, [1, trials * n]), new Array<number>(trials).fill(n)).map((t) => tf.reshape(t, rest));
+}
+
+/** P tensors [...rest] → [P, ...rest]. */
+export function stackTrials(xs: Tensor[]): Tensor {
+  const expanded = xs.map((x) => tf.expandDims(x, 0));
+  return expanded.length === 1 ? expanded[0]! : tf.concat(expanded, 0);
+}
+
+/** Runs `f` with a hand-written gradient (tf.customGrad with a typed, array-shaped signature). */
+export function withGradient(
+  inputs: Tensor[],
+  f: (inputs: Tensor[], save: GradSaveFunc) => { value: Tensor; gradFunc: (dy: Tensor, saved: Tensor[]) => Tensor[] },
+): Tensor {
+  const op = tf.customGrad(((...args: unknown[]) => {
+    const save = args.pop() as GradSaveFunc;
+    return f(args as Tensor[], save);
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(...inputs);
+}
+
+/** Column sums of a 2-D tensor as a product: ones[1, M] @ x → [N]. */
+function columnSum(x: Tensor): Tensor {
+  const [rows, cols] = x.shape as [number, number];
+  return tf.reshape(tf.matMul(tf.ones([1, rows]), x), [cols]);
+}
+
+/** x^T @ y without a transposed operand: transpose whichever of x, y is smaller. x [M, A], y [M, B] → [A, B]. */
+function innerProduct(x: Tensor, y: Tensor): Tensor {
+  const a = x.shape[1]!;
+  const b = y.shape[1]!;
+  if (a <= b) return tf.matMul(tf.transpose(x), y);
+  return tf.transpose(tf.matMul(tf.transpose(y), x));
+}
+
+/** Per-trial list of products (+ bias, activation): x_p [M, K] @ w_p [K, N]. */
+function products(xs: Tensor[], ws: Tensor[], bs: Tensor[] | null, activation: Activation): Tensor[] {
+  return xs.map((x, p) => tf.fused.matMul({ a: x as tf.Tensor2D, b: ws[p] as tf.Tensor2D, bias: bs ? fusedBias(bs[p]!) : undefined, activation }));
+}
+
+/**
+ * y = act(x @ w + b): x [P, M, K], w [P, K, N], b [P, N] → [P, M, N].
+ * With `constantInput` no gradient is computed for x (the embedding's one-hot input).
+ */
+export function linear(x: Tensor, w: Tensor, b: Tensor | null, activation: Activation = 'linear', constantInput = false): Tensor {
+  const trials = x.shape[0]!;
+  const inputs = b ? [x, w, b] : [x, w];
+  return withGradient(inputs, ([x, w, b], save) => {
+    let y: Tensor;
+    if (productsPerTrial()) {
+      y = stackTrials(products(unstackTrials(x!), unstackTrials(w!), b ? unstackTrials(b) : null, activation));
+    } else {
+      const bias = b ? tf.reshape(b, [trials, 1, b.shape[1]!]) : undefined;
+      y = tf.fused.matMul({ a: x as tf.Tensor3D, b: w as tf.Tensor3D, bias, activation });
+    }
+    save([x!, w!, y]);
+    return {
+      value: y,
+      gradFunc: (dy, [x, w, y]) => {
+        const dz = activation === 'relu' ? tf.mul(dy, tf.step(y!)) : dy; // relu'(z) = step(relu(z))
+        let dx: Tensor, dw: Tensor, db: Tensor;
+        if (productsPerTrial()) {
+          const xs = unstackTrials(x!), ws = unstackTrials(w!), dzs = unstackTrials(dz);
+          dx = constantInput ? tf.zerosLike(x!) : stackTrials(dzs.map((d, p) => tf.matMul(d, tf.transpose(ws[p]!)))); // [M, K]
+          dw = stackTrials(dzs.map((d, p) => innerProduct(xs[p]!, d))); // [K, N]
+          db = stackTrials(dzs.map(columnSum)); // [N]
+        } else {
+          dx = constantInput ? tf.zerosLike(x!) : tf.matMul(dz, w!, false, true);
+          dw = tf.matMul(x!, dz, true, false);
+          db = tf.sum(dz, 1);
+        }
+        return b ? [dx, dw, db] : [dx, dw];
+      },
+    };
+  });
+}
+
+/**
+ * The encoder layer's feed-forward block with dropout in the middle, as PyTorch's TransformerEncoderLayer:
+ * y = dropout(relu(x @ w1 + b1)) @ w2 + b2. x [P, M, D], w1 [P, D, F], b1 [P, F], w2 [P, F, D], b2 [P, D].
+ * `keep` [P, M, F] is a 0/1 keep-mask (null in eval); the 1/(1 − p) scale is folded into w2 (D·F numbers
+ * instead of M·F). Backward needs one elementwise pass over [M, F] for the mask and ReLU together:
+ * h = relu(z)·keep > 0 exactly where both let the gradient through.
+ */
+export function feedForward(x: Tensor, w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor, keep: Tensor | null, scale: number): Tensor {
+  return withGradient([x, w1, b1, w2, b2], ([x, w1, b1, w2, b2], save) => {
+    const w2s = scale === 1 ? w2! : tf.mul(w2!, scale);
+    let h: Tensor, y: Tensor;
+    if (productsPerTrial()) {
+      const z = products(unstackTrials(x!), unstackTrials(w1!), unstackTrials(b1!), 'relu'); // [M, F]
+      const keeps = keep ? unstackTrials(keep) : null;
+      const hs = keeps ? z.map((zp, p) => tf.mul(zp, keeps[p]!)) : z; // dropout
+      h = stackTrials(hs);
+      y = stackTrials(products(hs, unstackTrials(w2s), unstackTrials(b2!), 'linear')); // [M, D]
+    } else {
+      const [trials] = x!.shape;
+      const z = tf.fused.matMul({ a: x as tf.Tensor3D, b: w1 as tf.Tensor3D, bias: tf.reshape(b1!, [trials, 1, -1]), activation: 'relu' });
+      h = keep ? tf.mul(z, keep) : z;
+      y = tf.fused.matMul({ a: h as tf.Tensor3D, b: w2s as tf.Tensor3D, bias: tf.reshape(b2!, [trials, 1, -1]) });
+    }
+    save([x!, w1!, w2s, h]);
+    return {
+      value: y,
+      gradFunc: (dy, [x, w1, w2s, h]) => {
+        if (productsPerTrial()) {
+          const xs = unstackTrials(x!), w1s = unstackTrials(w1!), w2ss = unstackTrials(w2s!), hs = unstackTrials(h!), dys = unstackTrials(dy);
+          const dz = dys.map((d, p) => tf.mul(tf.matMul(d, tf.transpose(w2ss[p]!)), tf.step(hs[p]!))); // [M, F]
+          return [
+            stackTrials(dz.map((d, p) => tf.matMul(d, tf.transpose(w1s[p]!)))), // dx [M, D]
+            stackTrials(dz.map((d, p) => innerProduct(xs[p]!, d))), // dw1 [D, F]
+            stackTrials(dz.map(columnSum)), // db1 [F]
+            stackTrials(dys.map((d, p) => tf.mul(innerProduct(hs[p]!, d), scale))), // dw2 [F, D]
+            stackTrials(dys.map(columnSum)), // db2 [D]
+          ];
+        }
+        const dz = tf.mul(tf.matMul(dy, w2s!, false, true), tf.step(h!));
+        return [
+          tf.matMul(dz, w1!, false, true),
+          tf.matMul(x!, dz, true, false),
+          tf.sum(dz, 1),
+          tf.mul(tf.matMul(h!, dy, true, false), scale),
+          tf.sum(dy, 1),
+        ];
+      },
+    };
+  });
+}
+
+/** Sums over the middle axis: x [P, M, D] → [P, D], as products (ones @ x). */
+function sumRows(x: Tensor): Tensor {
+  const [trials, rows, cols] = x.shape as [number, number, number];
+  if (trials === 1) return tf.reshape(columnSum(tf.reshape(x, [rows, cols])), [1, cols]);
+  return tf.reshape(tf.matMul(tf.ones([trials, 1, rows]), x), [trials, cols]);
+}
+
+/** LayerNorm over the last axis (PyTorch's eps 1e-5): x [P, M, D], gain and bias [P, D]. */
+export function layerNorm(x: Tensor, gain: Tensor, bias: Tensor, eps = 1e-5): Tensor {
+  return withGradient([x, gain, bias], ([x, gain, bias], save) => {
+    const [trials, , dim] = x!.shape as [number, number, number];
+    const g = tf.reshape(gain!, [trials, 1, dim]);
+    const centred = tf.sub(x!, tf.mean(x!, -1, true));
+    const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centred), -1, true), eps)); // [P, M, 1]
+    const xhat = tf.mul(centred, rstd);
+    save([xhat, rstd, g]);
+    return {
+      value: tf.add(tf.mul(xhat, g), tf.reshape(bias!, [trials, 1, dim])),
+      gradFunc: (dy, [xhat, rstd, g]) => {
+        const dxhat = tf.mul(dy, g!);
+        const dx = tf.mul(rstd!, tf.sub(tf.sub(dxhat, tf.mean(dxhat, -1, true)), tf.mul(xhat!, tf.mean(tf.mul(dxhat, xhat!), -1, true))));
+        return [dx, sumRows(tf.mul(dy, xhat!)), sumRows(dy)];
+      },
+    };
+  });
+}
+
+/** One-hot as float32. (wasm's OneHot kernel writes integer bits even when asked for float32: cast instead.) */
+export function oneHot(indices: Tensor, depth: number): Tensor {
+  return tf.cast(tf.oneHot(indices, depth), 'float32');
+}
