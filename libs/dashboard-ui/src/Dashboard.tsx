@@ -58,6 +58,7 @@ function useTerminalSize(): { columns: number; rows: number } {
   const [size, setSize] = useState(() => terminalSize(stdout));
   useEffect(() => {
     const onResize = () => setSize(terminalSize(stdout));
+    onResize(); // a resize between the first render and this effect
     stdout.on('resize', onResize);
     return () => {
       stdout.off('resize', onResize);
@@ -131,6 +132,14 @@ export function Dashboard({ reader, sweep, pollMs = 1000, colour, onQuit, exitOn
   }, [snapshot, groupIndex, sortIndex]);
 
   const selected = view ? Math.max(0, view.board.findIndex((r) => r.configKey === selectedKey)) : 0;
+  const board = useRef(view?.board ?? []);
+  board.current = view?.board ?? [];
+  const move = (step: number) =>
+    setSelectedKey((key) => {
+      const rows = board.current;
+      const at = Math.max(0, rows.findIndex((r) => r.configKey === key));
+      return rows[Math.min(Math.max(0, at + step), rows.length - 1)]?.configKey;
+    });
 
   const quit = () => {
     onQuit?.();
@@ -144,9 +153,10 @@ export function Dashboard({ reader, sweep, pollMs = 1000, colour, onQuit, exitOn
         setGroupIndex((i) => (view.groups.length ? (i + (key.shift ? view.groups.length - 1 : 1)) % view.groups.length : 0));
       } else if (input === 's') {
         setSortIndex((i) => i + 1);
-      } else if (key.upArrow || key.downArrow) {
-        const next = Math.min(Math.max(0, selected + (key.upArrow ? -1 : 1)), view.board.length - 1);
-        setSelectedKey(view.board[next]?.configKey);
+      } else if (key.upArrow) {
+        move(-1);
+      } else if (key.downArrow) {
+        move(1);
       }
     },
     { isActive: isRawModeSupported === true },
