@@ -3,12 +3,12 @@
  * their best rows. Reads only; everything the user can get wrong is a one-line UserError.
  */
 import { UserError, isUserError } from '@l2x/errors';
-import type { SweepRecord } from '@l2x/store';
+import type { ResultsReader, SweepRecord } from '@l2x/store';
 import { aggregate, reportMetrics, type ReportTable } from './aggregate.ts';
 import { compareTables, type Comparison } from './compare.ts';
 import { CURVE_LIMIT, loadCurves, type TableCurves } from './curves.ts';
 import { checkGroupBy } from './report-options.ts';
-import type { ReportReader, SweepData } from './report-reader.ts';
+import { loadSweepData, type SweepData } from './report-reader.ts';
 
 export interface ReportOptions {
   sweep: string;
@@ -28,7 +28,7 @@ export interface Report {
   curves: TableCurves[];
 }
 
-function otherSweep(reader: ReportReader, name: string, first: SweepRecord): SweepRecord {
+function otherSweep(reader: ResultsReader, name: string, first: SweepRecord): SweepRecord {
   if (name === first.name) {
     const others = reader.listSweeps().map((s) => s.name).filter((n) => n !== first.name);
     throw new UserError(`--compare ${JSON.stringify(name)} is the sweep being reported; compare with another: ${others.join(', ') || 'the database has no other sweep'}`);
@@ -41,14 +41,18 @@ function otherSweep(reader: ReportReader, name: string, first: SweepRecord): Swe
   }
 }
 
-export function buildReport(reader: ReportReader, options: ReportOptions): Report {
+/**
+ * Any store reader works: ReportReader (read-only, what the CLI opens) sums curves in SQL; the sweeper's own
+ * ResultsStore works too (its end-of-run summary).
+ */
+export function buildReport(reader: ResultsReader, options: ReportOptions): Report {
   const first = reader.sweep(options.sweep);
   const second = options.compare ? otherSweep(reader, options.compare, first) : null;
   const sweeps = second ? [first, second] : [first];
   const by = options.by ? checkGroupBy(options.by, sweeps) : null;
   const limit = options.curveLimit ?? CURVE_LIMIT;
   const load = (sweep: SweepRecord, settings: readonly string[]): SweepData =>
-    reader.loadSweep(sweep.name, { metrics: reportMetrics(sweep.metric.name), settings: [...(by ? [by] : []), ...settings] });
+    loadSweepData(reader, sweep.name, { metrics: reportMetrics(sweep.metric.name), settings: [...(by ? [by] : []), ...settings] });
 
   if (!second) {
     const table = aggregate(load(first, []), { by });

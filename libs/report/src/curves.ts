@@ -3,7 +3,8 @@
  * over the completed trials of each of the best rows (a line per configuration, or per group with `by`).
  */
 import type { ReportTable } from './aggregate.ts';
-import type { CurveSum, ReportReader } from './report-reader.ts';
+import type { ResultsReader } from '@l2x/store';
+import { curveSums, type CurveSum } from './report-reader.ts';
 
 /** The metrics the curves plot shows. */
 export const CURVE_METRICS = ['hard_acc', 'precision'] as const;
@@ -51,9 +52,9 @@ export function poolCurves(table: ReportTable, sums: readonly CurveSum[], limit 
 }
 
 /** Reads and pools the curves of a table's best rows. */
-export function loadCurves(reader: ReportReader, table: ReportTable, limit = CURVE_LIMIT): TableCurves {
+export function loadCurves(reader: ResultsReader, table: ReportTable, limit = CURVE_LIMIT): TableCurves {
   const rows = table.rows.slice(0, limit);
   const keys = rows.flatMap((row) => row.configKeys);
   const all = rows.length === table.rows.length;
-  return poolCurves(table, reader.curveSums(table.sweep.id, CURVE_METRICS, all ? undefined : keys), limit);
+  return poolCurves(table, curveSums(reader, table.sweep.id, CURVE_METRICS, all ? undefined : keys), limit);
 }

@@ -1,11 +1,11 @@
-export { ReportReader, REPORT_SETTINGS, isReportSetting, type SweepData, type TrialRow, type CurveSum } from './report-reader.ts';
+export { ReportReader, loadSweepData, curveSums, REPORT_SETTINGS, isReportSetting, type SweepData, type TrialRow, type CurveSum } from './report-reader.ts';
 export { aggregate, reportMetrics, metricOf, describeCounts, REPORT_METRICS, type ReportRow, type ReportTable, type AggregateOptions } from './aggregate.ts';
 export { compareTables, type Comparison, type ComparisonRow } from './compare.ts';
 export { poolCurves, loadCurves, CURVE_METRICS, CURVE_LIMIT, type CurvePoint, type TableCurves } from './curves.ts';
 export { buildReport, type Report, type ReportOptions } from './build-report.ts';
 export { parseFormat, checkGroupBy, REPORT_FORMATS, type ReportFormat } from './report-options.ts';
 export { formatReport } from './format-report.ts';
-export { formatMarkdown, markdownTable } from './format-markdown.ts';
+export { formatMarkdown, formatMarkdown as renderMarkdown, markdownTable } from './format-markdown.ts';
 export { formatCsv, SUMMARY_FIELDS } from './format-csv.ts';
 export { formatJson, tableJson } from './format-json.ts';
 export { accuracySpec, curvesSpec, ACCURACY_LIMIT, ACCURACY_METRICS, MARK_NAMES } from './plot-specs.ts';

@@ -63,7 +63,9 @@ export function accuracySpec(tables: readonly ReportTable[], limit = ACCURACY_LI
       if (!order.some((o) => o.text === text)) order.push({ text, row, table: t });
       for (const metric of ACCURACY_METRICS) {
         const s = metricOf(row, metric);
-        values.push({ sweep: table.sweep.name, group: text, metric, mean: finite(s.mean), low: finite(s.low), high: finite(s.high), n: s.n });
+        // No interval (one value): no error bar, rather than one of zero length.
+        const bar = Number.isFinite(s.ci95);
+        values.push({ sweep: table.sweep.name, group: text, metric, mean: finite(s.mean), low: bar ? s.low : null, high: bar ? s.high : null, n: s.n });
       }
     }
   });

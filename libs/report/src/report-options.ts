@@ -12,10 +12,7 @@ export type ReportFormat = (typeof REPORT_FORMATS)[number];
 /** `--format`: md, csv or json. */
 export function parseFormat(value: string): ReportFormat {
   if ((REPORT_FORMATS as readonly string[]).includes(value)) return value as ReportFormat;
-  const guess = closest(value, REPORT_FORMATS);
-  throw new UserError(
-    `unknown --format ${JSON.stringify(value)}${guess ? ` (did you mean ${JSON.stringify(guess)}?)` : ''}; allowed: ${REPORT_FORMATS.join(', ')}`,
-  );
+  throw new UserError(`unknown --format ${JSON.stringify(value)}; allowed: ${REPORT_FORMATS.join(', ')}`);
 }
 
 /** `--by`: any setting but the seed (the intervals are over seeds); the message lists the swept ones first. */

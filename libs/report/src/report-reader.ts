@@ -1,7 +1,8 @@
 /**
- * What a report reads from results.db, read-only: a sweep's trials through the documented trial_summary view
- * (only the columns the report needs) and its training curves pooled in SQL. It is the store's reader with two
- * report queries added; it opens the file the same way (read-only, one-line errors for bad files).
+ * What a report reads from results.db: a sweep's trials through the documented trial_summary view (only the
+ * columns the report needs) and its training curves summed per configuration. Works on any store reader (the
+ * sweeper prints a report from its own ResultsStore); ReportReader, the store's read-only reader with one SQL
+ * query added, sums the curves in SQLite, which a sweep of 10,000 trials (a million points) needs.
  */
 import { METRIC_NAMES, SETTING_NAMES, type MetricName } from '@l2x/model/config';
 import {
@@ -60,61 +61,86 @@ function unique<T>(values: readonly T[]): T[] {
   return [...new Set(values)];
 }
 
+/**
+ * A sweep's trials with the settings asked for (plus the swept ones) and the metrics asked for.
+ * Unknown sweep: a UserError naming the sweeps there are.
+ */
+export function loadSweepData(
+  reader: ResultsReader,
+  name: string,
+  options: { metrics: readonly MetricName[]; settings?: readonly string[] },
+): SweepData {
+  const sweep = reader.sweep(name);
+  const counts = reader.counts(sweep.id);
+  const swept = unique(sweep.swept.filter(isReportSetting));
+  const notes: string[] = [];
+  let fetched = unique([...swept, ...(options.settings ?? []).filter(isReportSetting)]);
+  let trials = fetchTrials(reader, name, fetched, options.metrics);
+
+  // The swept settings tell configurations apart unless the sweep file changed its fixed settings between
+  // runs; then find the settings that vary and show them too.
+  let keySettings = swept;
+  const configs = new Set(trials.map((t) => t.configKey));
+  const tuples = new Set(trials.map((t) => keyId(t.settings, swept)));
+  if (tuples.size < configs.size) {
+    fetched = [...REPORT_SETTINGS];
+    trials = fetchTrials(reader, name, fetched, options.metrics);
+    const varying = REPORT_SETTINGS.filter((setting) => new Set(trials.map((t) => t.settings[setting] ?? null)).size > 1);
+    const extra = varying.filter((setting) => !swept.includes(setting));
+    keySettings = [...swept, ...extra];
+    if (extra.length)
+      notes.push(`settings outside the sweep's parameters differ between trials (the sweep file changed between runs?): ${extra.join(', ')}; they are shown as columns`);
+  }
+  return { sweep, counts, keySettings, fetched, trials, notes };
+}
+
+function fetchTrials(reader: ResultsReader, name: string, settings: readonly string[], metrics: readonly MetricName[]): TrialRow[] {
+  const columns = ['config_key', 'status', 'seed', ...settings, ...metrics] as SummaryColumn[];
+  const rows = reader.trialSummary(name, columns) as Record<string, unknown>[];
+  return rows.map((row) => ({
+    configKey: row.config_key as string,
+    seed: row.seed as number,
+    status: row.status as TrialStatus,
+    settings: Object.fromEntries(settings.map((s) => [s, (row[s] ?? null) as SettingValue])),
+    metrics: Object.fromEntries(metrics.map((m) => [m, (row[m] ?? null) as number | null])),
+  }));
+}
+
+/**
+ * Training curves of a sweep's completed trials, summed per configuration, metric and evaluation step.
+ * `configKeys` limits it to some configurations. In SQL with a ReportReader; with another reader, from its
+ * metric points (fine for one sweep's summary, slow for a very large sweep).
+ */
+export function curveSums(reader: ResultsReader, sweepId: number, names: readonly string[], configKeys?: readonly string[]): CurveSum[] {
+  if (configKeys?.length === 0 || names.length === 0) return [];
+  for (const name of names) if (!(METRIC_NAMES as readonly string[]).includes(name)) throw new Error(`bug: unknown metric ${name}`);
+  if (reader instanceof ReportReader) return reader.curveSums(sweepId, names, configKeys);
+  const wanted = configKeys && new Set(configKeys);
+  const trials = reader.trials(sweepId, ['completed']).filter((t) => !wanted || wanted.has(t.configKey));
+  const configOf = new Map(trials.map((t) => [t.id, t.configKey]));
+  const sums = new Map<string, CurveSum>();
+  for (const point of reader.metricPoints(sweepId, { names, trialIds: trials.map((t) => t.id) })) {
+    if (point.value === null) continue;
+    const configKey = configOf.get(point.trialId)!;
+    const id = JSON.stringify([configKey, point.name, point.step]);
+    const sum = sums.get(id);
+    if (sum) {
+      sum.sum += point.value;
+      sum.n += 1;
+    } else sums.set(id, { configKey, name: point.name, step: point.step, sum: point.value, n: 1 });
+  }
+  return [...sums.values()];
+}
+
 export class ReportReader extends ResultsReader {
   /** Opens a results database read-only; a missing, foreign or newer file is a one-line UserError. */
   static override open(path: string): ReportReader {
     return new ReportReader(openForReading(path));
   }
 
-  /**
-   * A sweep's trials with the settings asked for (plus the swept ones) and the metrics asked for.
-   * Unknown sweep: a UserError naming the sweeps there are.
-   */
-  loadSweep(name: string, options: { metrics: readonly MetricName[]; settings?: readonly string[] }): SweepData {
-    const sweep = this.sweep(name);
-    const counts = this.counts(sweep.id);
-    const swept = unique(sweep.swept.filter(isReportSetting));
-    const notes: string[] = [];
-    let fetched = unique([...swept, ...(options.settings ?? []).filter(isReportSetting)]);
-    let trials = this.fetchTrials(name, fetched, options.metrics);
-
-    // The swept settings tell configurations apart unless the sweep file changed its fixed settings between
-    // runs; then find the settings that vary and show them too.
-    let keySettings = swept;
-    const configs = new Set(trials.map((t) => t.configKey));
-    const tuples = new Set(trials.map((t) => keyId(t.settings, swept)));
-    if (tuples.size < configs.size) {
-      fetched = [...REPORT_SETTINGS];
-      trials = this.fetchTrials(name, fetched, options.metrics);
-      const varying = REPORT_SETTINGS.filter((setting) => new Set(trials.map((t) => t.settings[setting] ?? null)).size > 1);
-      const extra = varying.filter((setting) => !swept.includes(setting));
-      keySettings = [...swept, ...extra];
-      if (extra.length)
-        notes.push(`settings outside the sweep's parameters differ between trials (the sweep file changed between runs?): ${extra.join(', ')}; they are shown as columns`);
-    }
-    return { sweep, counts, keySettings, fetched, trials, notes };
-  }
-
-  private fetchTrials(name: string, settings: readonly string[], metrics: readonly MetricName[]): TrialRow[] {
-    const columns = ['config_key', 'status', 'seed', ...settings, ...metrics] as SummaryColumn[];
-    const rows = this.trialSummary(name, columns) as Record<string, unknown>[];
-    return rows.map((row) => ({
-      configKey: row.config_key as string,
-      seed: row.seed as number,
-      status: row.status as TrialStatus,
-      settings: Object.fromEntries(settings.map((s) => [s, (row[s] ?? null) as SettingValue])),
-      metrics: Object.fromEntries(metrics.map((m) => [m, (row[m] ?? null) as number | null])),
-    }));
-  }
-
-  /**
-   * Training curves of a sweep's completed trials, summed per configuration, metric and evaluation step in SQL
-   * (a sweep of 10,000 trials holds about a million points; the report needs only the sums).
-   * `configKeys` limits it to some configurations.
-   */
+  /** Training curves summed in SQL (see the curveSums function); `names` are metric names. */
   curveSums(sweepId: number, names: readonly string[], configKeys?: readonly string[]): CurveSum[] {
     if (configKeys?.length === 0 || names.length === 0) return [];
-    for (const name of names) if (!(METRIC_NAMES as readonly string[]).includes(name)) throw new Error(`bug: unknown metric ${name}`);
     if (configKeys && configKeys.length > CHUNK) {
       const sums: CurveSum[] = [];
       for (let i = 0; i < configKeys.length; i += CHUNK) sums.push(...this.curveSums(sweepId, names, configKeys.slice(i, i + CHUNK)));
