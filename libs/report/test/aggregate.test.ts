@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '@l2x/errors';
 import { ResultsStore } from '@l2x/store';
-import { ReportReader, aggregate, buildReport, loadSweepData, metricOf, reportMetrics, type ReportRow, type ReportTable } from '@l2x/report';
+import { ReportReader, aggregate, buildReport, loadSweepData, metricOf, reportMetrics, type ReportRow, type ReportTable } from '../src/index.ts';
 import { writeReportFixture } from './fixture.ts';
 
 let dir: string;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '@l2x/errors';
-import { ReportReader, buildReport, formatReport, parseFormat, type Report } from '@l2x/report';
+import { ReportReader, buildReport, formatReport, parseFormat, type Report } from '../src/index.ts';
 import { writeReportFixture } from './fixture.ts';
 
 let dir: string;

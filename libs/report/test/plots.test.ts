@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MARK_NAMES, ReportReader, accuracySpec, buildReport, curvesSpec, poolCurves, renderSvg, writeReport, type Report } from '@l2x/report';
+import { MARK_NAMES, ReportReader, accuracySpec, buildReport, curvesSpec, poolCurves, renderSvg, writeReport, type Report } from '../src/index.ts';
 import { writeReportFixture } from './fixture.ts';
 import { findAll, hasClass, parseXml, type XmlElement } from './xml.ts';
 
