@@ -32,8 +32,8 @@ export class AdamW {
     this.beta2 = options.beta2 ?? 0.999;
     this.eps = options.eps ?? 1e-8;
     const trials = theta.shape[0]!;
-    this.m = tf.variable(tf.zerosLike(theta), false);
-    this.v = tf.variable(tf.zerosLike(theta), false);
+    this.m = tf.tidy(() => tf.variable(tf.zerosLike(theta), false));
+    this.v = tf.tidy(() => tf.variable(tf.zerosLike(theta), false));
     this.lr = tf.tensor2d(options.lr, [trials, 1]);
     this.decay = tf.tensor2d(options.lr.map((lr, i) => 1 - lr * options.weightDecay[i]!), [trials, 1]);
   }

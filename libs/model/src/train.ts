@@ -122,7 +122,7 @@ export async function trainPack(pack: Settings[], options: PackOptions = {}): Pr
     const n = paramCount(spec);
     const init = new Float32Array(trials * n);
     state.forEach((s, p) => init.set(initialParams(spec, Rng.stream(s.settings.seed, 'init')), p * n));
-    const theta = own(tf.variable(tf.tensor2d(init, [trials, n]), true, `theta_${Date.now()}_${Math.random()}`));
+    const theta = own(tf.tidy(() => tf.variable(tf.tensor2d(init, [trials, n]), true, `theta_${Date.now()}_${Math.random()}`)));
     optimizer = new AdamW(theta, { lr: pack.map((s) => s.lr), weightDecay: pack.map((s) => s.weightDecay) });
     const kValues = own(tf.tensor1d(pack.map((s) => s.k)));
     const kMask = own(tf.tensor4d(pack.flatMap((s) => Array.from({ length: kMax }, (_, j) => (j < s.k ? 1 : 0))), [trials, 1, kMax, 1]));
@@ -235,13 +235,13 @@ export async function trainPack(pack: Settings[], options: PackOptions = {}): Pr
       sinceEval += 1;
       trainMs += performance.now() - started;
 
+      if (step % PROGRESS_EVERY === 0 || step === steps) state.forEach((s, p) => !s.failed && emit({ type: 'progress', trial: p, step, steps }));
       if (step % first.evalEvery === 0 || step === steps) {
         await evaluate(step, pack.map((s) => temperature(s, step)));
         if (state.every((s) => s.failed)) break;
       } else if (step % PROGRESS_EVERY === 0) {
         await new Promise((resolve) => setImmediate(resolve)); // let the UI, signals and timers run
       }
-      if (step % PROGRESS_EVERY === 0 || step === steps) state.forEach((s, p) => !s.failed && emit({ type: 'progress', trial: p, step, steps }));
     }
     return state.map((s, p): PackOutcome => {
       if (s.failed) return { ok: false, error: s.failed };

@@ -1,0 +1,99 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { UserError } from '@l2x/errors';
+import { parseSettings, type Metrics } from '../src/config.ts';
+import { loadBackend } from '../src/backend.ts';
+import { NonFiniteLossError } from '../src/errors.ts';
+import { train, type TrainEvent } from '../src/train.ts';
+
+const small = (over: object = {}) => parseSettings({ ff: 64, batchSize: 64, evalSize: 256, ...over });
+
+describe('train', () => {
+  it('a short run lowers the loss and reaches hard accuracy far above chance, without leaking tensors', async () => {
+    await loadBackend('wasm');
+    const before = tf.memory().numTensors;
+    const evals: Metrics[] = [];
+    const tensorsAtProgress: number[] = [];
+    const result = await train(small({ steps: 300, evalEvery: 100, evalSize: 512 }), {
+      backend: 'wasm',
+      onEvent: (e) => {
+        if (e.type === 'eval') evals.push(e.metrics);
+        if (e.type === 'progress') tensorsAtProgress.push(tf.memory().numTensors);
+      },
+    });
+    expect(result.backend).toBe('wasm');
+    expect(evals).toHaveLength(3);
+    expect(evals[2]!.loss).toBeLessThan(evals[0]!.loss * 0.7);
+    expect(evals[0]!.loss).toBeLessThan(2.5);
+    expect(result.metrics).toEqual(evals[2]);
+    expect(result.metrics.hard_acc).toBeGreaterThan(0.6); // chance is 1/9
+    expect(result.metrics.precision).toBeGreaterThan(0.5); // 5 of 9 tokens are relevant: a random pick gets ~0.56+
+    expect(result.metrics.gap).toBeCloseTo(result.metrics.soft_acc - result.metrics.hard_acc, 12);
+    expect(result.metrics.mask_sum).toBeGreaterThan(1.5);
+    expect(result.metrics.mask_sum).toBeLessThanOrEqual(3.0001);
+    expect(new Set(tensorsAtProgress).size).toBe(1); // flat across steps
+    expect(tf.memory().numTensors).toBe(before);
+    expect(result.steps).toBe(300);
+    expect(result.msPerStep).toBeCloseTo(result.trainMs / 300, 9);
+  }, 120_000);
+
+  it('is deterministic: the same seed on the same backend gives identical metrics; another seed does not', async () => {
+    const run = async (seed: number) => {
+      const evals: Metrics[] = [];
+      await train(small({ steps: 30, evalEvery: 15, seed }), { backend: 'wasm', onEvent: (e) => e.type === 'eval' && evals.push(e.metrics) });
+      return evals;
+    };
+    const a = await run(3);
+    expect(await run(3)).toEqual(a);
+    expect(await run(4)).not.toEqual(a);
+  }, 60_000);
+
+  it('every variant trains: samplers, approximators, attention across the batch, schedules, auxiliary loss', async () => {
+    const variants = [
+      { sampler: 'straight-through', approximator: 'masked' },
+      { sampler: 'relaxed-topk', attention: 'batch', auxWeight: 0.5 },
+      { anneal: 'linear', tau: 0.3, approximator: 'masked', attention: 'batch' },
+      { anneal: 'cosine', tau: 1, layers: 2, k: 2 },
+    ];
+    for (const variant of variants) {
+      const events: TrainEvent[] = [];
+      const result = await train(small({ steps: 20, evalEvery: 10, evalSize: 64, batchSize: 32, ...variant }), { backend: 'wasm', onEvent: (e) => events.push(e) });
+      for (const value of Object.values(result.metrics)) expect(Number.isFinite(value), JSON.stringify(variant)).toBe(true);
+      expect(events.map((e) => e.type)).toEqual(['start', 'progress', 'eval', 'progress', 'eval']);
+      if ('anneal' in variant) {
+        const taus = events.flatMap((e) => (e.type === 'eval' ? [e.tau] : []));
+        expect(taus[1]).toBeCloseTo(0.1, 9); // annealed down to tauMin at the last step
+      }
+    }
+  }, 60_000);
+
+  it('a loss that becomes NaN or infinite throws NonFiniteLossError naming the step', async () => {
+    const error = await train(small({ steps: 20, evalEvery: 10, auxWeight: 1e39 }) /* Infinity in float32 */, { backend: 'wasm' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NonFiniteLossError);
+    expect((error as NonFiniteLossError).message).toMatch(/at step \d+/);
+    expect((error as NonFiniteLossError).step).toBeGreaterThanOrEqual(1);
+  }, 30_000);
+
+  it('stops between steps when aborted, with an AbortError, and frees its tensors', async () => {
+    await loadBackend('wasm');
+    const before = tf.memory().numTensors;
+    const controller = new AbortController();
+    let progress = 0;
+    const error = await train(small({ steps: 1000 }), {
+      backend: 'wasm',
+      signal: controller.signal,
+      onEvent: (e) => e.type === 'progress' && ++progress === 2 && controller.abort(),
+    }).catch((e: unknown) => e);
+    expect((error as Error).name).toBe('AbortError');
+    expect((error as Error).message).toMatch(/after step 20/);
+    expect(tf.memory().numTensors).toBe(before);
+  }, 30_000);
+
+  it('an explicitly requested backend that is not installed is a UserError naming the package, not a fallback', async () => {
+    const error = await loadBackend('tensorflow').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as Error).message).toMatch(/@tensorflow\/tfjs-node/);
+    expect((error as Error).message).toMatch(/npm install/);
+    expect((error as Error).message.split('\n')).toHaveLength(1);
+  });
+});
