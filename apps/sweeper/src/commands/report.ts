@@ -22,11 +22,14 @@ export interface ReportFlags {
 export interface ReportIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** Sets the exit code (of the process, by default). */
+  exit: (code: number) => void;
 }
 
 const processIo: ReportIo = {
   stdout: (text) => void process.stdout.write(text),
   stderr: (text) => void process.stderr.write(text),
+  exit: (code) => void (process.exitCode = code),
 };
 
 /** A path as the user would type it: relative to their folder when inside it. */
@@ -59,7 +62,7 @@ function missingSweep(dbPath: string): UserError {
 }
 
 /** Runs the report; throws UserError for anything the user can fix. */
-export async function report(flags: ReportFlags, io: ReportIo = processIo): Promise<void> {
+export async function report(flags: ReportFlags, io: Pick<ReportIo, 'stdout' | 'stderr'> = processIo): Promise<void> {
   const format = parseFormat(flags.format ?? 'md');
   const dbPath = userPath(flags.db, DEFAULT_DB);
   if (!flags.sweep) throw missingSweep(dbPath);
@@ -101,7 +104,7 @@ export function registerReport(program: Command, io: ReportIo = processIo): void
       } catch (error) {
         if (!isUserError(error)) throw error;
         io.stderr(`report: ${error.message}\n`);
-        process.exitCode = error.exitCode;
+        io.exit(error.exitCode);
       }
     });
 }
