@@ -1,0 +1,78 @@
+/**
+ * Milliseconds per training step of the notebook's model (ff 2048 and ff 128) on this machine's default
+ * backend, beside the notebook's own PyTorch loop when `python3 -c 'import torch'` works.
+ *
+ *   npx nx run model:bench [-- --steps 60 --ff 2048,128 --backend auto --pack 8 --torch ../shared/reference/seed_torch.py --python /usr/bin/python3]
+ *
+ * --torch is resolved against the repository root. PyTorch runs with --batch-first --threads 1 (one thread is
+ * faster than two on small machines). --pack N also trains N trials packed together and reports the time per
+ * trial-step.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { parseSettings, type BackendName, type Settings } from '../src/config.ts';
+import { trainPack, type PackEvent } from '../src/train.ts';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const { values: args } = parseArgs({
+  options: {
+    steps: { type: 'string', default: '60' },
+    ff: { type: 'string', default: '2048,128' },
+    backend: { type: 'string', default: 'auto' },
+    pack: { type: 'string', default: '0' },
+    torch: { type: 'string', default: '../shared/reference/seed_torch.py' },
+    python: { type: 'string', default: '/usr/bin/python3' },
+    'torch-steps': { type: 'string', default: '100' },
+  },
+});
+const steps = Number(args.steps);
+const warmup = 10;
+
+/** ms per step of a pack of `trials` trials, timed from step `warmup` to the last (no evaluation inside). */
+async function measure(settings: Settings, trials: number): Promise<{ ms: number; backend: string }> {
+  const pack = Array.from({ length: trials }, (_, i) => ({ ...settings, seed: settings.seed + i, k: 1 + (i % 3) }));
+  const marks = new Map<number, number>();
+  const outcomes = await trainPack(pack, {
+    backend: args.backend as BackendName,
+    onEvent: (e: PackEvent) => e.type === 'progress' && e.trial === 0 && marks.set(e.step, performance.now()),
+  });
+  const first = outcomes[0]!;
+  if (!first.ok) throw first.error;
+  return { ms: (marks.get(steps)! - marks.get(warmup)!) / (steps - warmup), backend: first.result.backend };
+}
+
+function torchAvailable(python: string): boolean {
+  return existsSync(python) && spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+}
+
+function torchMsPerStep(python: string, script: string, ff: number): number {
+  const out = execFileSync(python, [script, '--batch-first', '--threads', '1', '--ff', String(ff), '--steps', args['torch-steps']], { encoding: 'utf8' });
+  const line = out.trim().split('\n').find((l) => l.includes('ms_per_step'));
+  return (JSON.parse(line!) as { ms_per_step: number }).ms_per_step;
+}
+
+const script = resolve(root, args.torch);
+const withTorch = torchAvailable(args.python) && existsSync(script);
+const packSize = Number(args.pack);
+console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; ${steps} steps (${warmup} warm-up)`);
+if (!withTorch) console.log(`PyTorch: not measured (${existsSync(script) ? `${args.python} cannot import torch` : `${script} not found`})`);
+const rows: string[][] = [['ff', 'backend', 'ms/step', ...(packSize > 1 ? [`packed ×${packSize} ms/trial-step`] : []), ...(withTorch ? ['torch ms/step', 'ratio tfjs/torch'] : [])]];
+for (const ff of args.ff.split(',').map(Number)) {
+  const settings = parseSettings({ ff, steps, evalEvery: steps, evalSize: 16 });
+  const single = await measure(settings, 1);
+  const packed = packSize > 1 ? (await measure(settings, packSize)).ms / packSize : undefined;
+  const torch = withTorch ? torchMsPerStep(args.python, script, ff) : undefined;
+  rows.push([
+    String(ff),
+    single.backend,
+    single.ms.toFixed(1),
+    ...(packed !== undefined ? [packed.toFixed(1)] : []),
+    ...(torch !== undefined ? [torch.toFixed(1), (single.ms / torch).toFixed(2)] : []),
+  ]);
+}
+const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+for (const row of rows) console.log(row.map((cell, c) => cell.padStart(widths[c]!)).join('  '));
