@@ -13,7 +13,7 @@ import { CURVE_METRICS, type TableCurves } from './curves.ts';
 import { compareSettings, showSetting } from './setting-values.ts';
 
 /** Groups on the accuracy plot's x axis: the best ones by the sweep's metric, when there are more. */
-export const ACCURACY_LIMIT = 40;
+export const ACCURACY_LIMIT = 20;
 /** The accuracy plot's series, in legend order. */
 export const ACCURACY_METRICS = ['soft_acc', 'hard_acc'] as const;
 
@@ -40,17 +40,20 @@ function finite(x: number): number | null {
   return Number.isFinite(x) ? x : null;
 }
 
-/** The tick text of a row: the value when one setting names rows, else `tau=0.1, k=3`. */
+/** A row's name on an axis or in a legend: its values (`0.1 · 3 · linear`); the setting names are the title. */
 function tick(table: ReportTable, row: ReportRow): string {
-  return table.keySettings.length === 1 ? showSetting(row.key[table.keySettings[0]!] ?? null) : row.label;
+  if (table.keySettings.length === 0) return row.label;
+  return table.keySettings.map((name) => showSetting(row.key[name] ?? null)).join(' · ');
 }
 
+/** `tau`, or `tau · k · anneal` when several settings name a configuration. */
 function axisTitle(table: ReportTable): string {
-  return table.keySettings.length === 1 ? table.keySettings[0]! : 'configuration';
+  return table.keySettings.length ? table.keySettings.join(' · ') : 'configuration';
 }
 
+/** `sweep tau`, or `sweeps batch vs tokens`. */
 function sweepNames(tables: readonly ReportTable[]): string {
-  return tables.map((t) => t.sweep.name).join(' vs ');
+  return `${tables.length > 1 ? 'sweeps' : 'sweep'} ${tables.map((t) => t.sweep.name).join(' vs ')}`;
 }
 
 export function accuracySpec(tables: readonly ReportTable[], limit = ACCURACY_LIMIT): TopLevelSpec {
@@ -86,12 +89,13 @@ export function accuracySpec(tables: readonly ReportTable[], limit = ACCURACY_LI
     type: 'ordinal' as const,
     sort: ticks,
     title: axisTitle(first),
-    axis: { labelAngle: long ? -40 : 0, labelLimit: 260 },
+    axis: { labelAngle: long ? -40 : 0, labelLimit: 0 },
   };
   const xOffset = { field: 'metric', sort: [...ACCURACY_METRICS] };
   const color = { field: 'metric', type: 'nominal' as const, sort: [...ACCURACY_METRICS], title: null, scale: { range: ['#4c78a8', '#f58518'] } };
   const inner: LayerSpec<Field> = {
-    width: { step: 36 },
+    // The step is per point (soft and hard side by side), so a group is two steps wide.
+    width: { step: 18 },
     height: 260,
     layer: [
       {
@@ -124,11 +128,15 @@ export function accuracySpec(tables: readonly ReportTable[], limit = ACCURACY_LI
 
 /** The curves plot, or null when no trial recorded a curve. */
 export function curvesSpec(tables: readonly ReportTable[], curves: readonly TableCurves[]): TopLevelSpec | null {
-  const values = curves.flatMap((c) => c.points.map((p) => ({ sweep: c.sweep, row: p.row, rank: p.rank, metric: p.metric, step: p.step, mean: p.mean, n: p.n })));
-  if (values.length === 0) return null;
   const first = tables[0]!;
+  const values = curves.flatMap((c) => {
+    const table = tables.find((t) => t.sweep.name === c.sweep) ?? first;
+    const names = new Map(table.rows.map((row) => [row.rank, tick(table, row)]));
+    return c.points.map((p) => ({ sweep: c.sweep, row: names.get(p.rank) ?? p.row, rank: p.rank, metric: p.metric, step: p.step, mean: p.mean, n: p.n }));
+  });
+  if (values.length === 0) return null;
   // Legend in rank order, the first sweep's rows first.
-  const legend = [...new Set(curves.flatMap((c) => [...c.points].sort((a, b) => a.rank - b.rank).map((p) => p.row)))];
+  const legend = [...new Set([...values].sort((a, b) => a.rank - b.rank).map((v) => v.row))];
   const cut = curves.filter((c) => c.rows > c.drawn);
   const subtitle = [
     `mean over ${first.groupBy ? 'trials' : 'seeds'} at each evaluation step`,
@@ -153,7 +161,7 @@ export function curvesSpec(tables: readonly ReportTable[], curves: readonly Tabl
           encoding: {
             x: { field: 'step', type: 'quantitative', title: 'training step' },
             y: { field: 'mean', type: 'quantitative', title: null, scale: { zero: false } },
-            color: { field: 'row', type: 'nominal', sort: legend, title: first.groupBy ?? axisTitle(first), scale: { scheme: 'tableau10' } },
+            color: { field: 'row', type: 'nominal', sort: legend, title: axisTitle(first), scale: { scheme: 'tableau10' } },
             tooltip: [{ field: 'row' }, { field: 'step' }, { field: 'mean', format: '.3f' }, { field: 'n' }],
           },
         },

@@ -20,7 +20,7 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 }
 
 /** PNG of an SVG at `scale` × its size, with the system's fonts (DejaVu Sans on most Linux machines). */
-export function renderPng(svg: string, scale = 2): Buffer {
+export function renderPng(svg: string, scale = 1.5): Buffer {
   const resvg = new Resvg(svg, {
     fitTo: { mode: 'zoom', value: scale },
     background: 'white',
