@@ -124,8 +124,11 @@ export interface Context {
   spec: ModelSpec;
   trials: number;
   batch: number;
-  /** Dropout keep-masks [P, ...shape] (values 0 and 1/(1−p), or 0 and 1 when `scaled` is false); null = no dropout. */
-  keep: ((shape: number[], scaled: boolean) => Tensor) | null;
+  /**
+   * Dropout keep-masks [P, ...shape] (values 0 and 1/(1−p), or 0 and 1 when `scaled` is false); null = no
+   * dropout. Trials with `draw[p]` false keep everything and draw nothing from their stream.
+   */
+  keep: ((shape: number[], scaled: boolean, draw?: boolean[]) => Tensor) | null;
 }
 
 /** Dropout on a tensor whose leading axis is the trials (or trials × something, trial-major). */
@@ -141,29 +144,31 @@ export function embed(ids: Tensor, table: Tensor, ctx: Context): Tensor {
   return linear(rows, table, null, 'linear', true); // [P, N, D]
 }
 
-/** Heads out of the fused q|k|v projection: [P, N, 3D] → q, k, v [G·H, S, D/H]. */
+/**
+ * Heads out of the fused q|k|v projection: [P, N, 3D] → q, k, v [G·H, S, D/H]. Only 4-D transposes: on wasm
+ * a 5-D or 6-D transpose takes a slow generic path (~10 ms here against ~0.14 ms).
+ */
 function splitHeads(qkv: Tensor, ctx: Context): [Tensor, Tensor, Tensor] {
   const { heads, dModel, attention, tokens } = ctx.spec;
   const dh = dModel / heads;
-  const x = tf.reshape(qkv, [ctx.trials, ctx.batch, tokens, 3, heads, dh]);
   // tokens: groups (P, B) attend over T; batch: groups (P, T) attend over B (the notebook's missing batch_first)
-  const perm = attention === 'tokens' ? [3, 0, 1, 4, 2, 5] : [3, 0, 2, 4, 1, 5];
-  const [groups, seq] = attention === 'tokens' ? [ctx.batch, tokens] : [tokens, ctx.batch];
-  const t = tf.transpose(x, perm); // [3, P, G, H, S, dh]
-  const parts = splitColumns(tf.reshape(t, [1, -1]), [0, 1, 2].map(() => t.size / 3));
-  return parts.map((p) => tf.reshape(p, [ctx.trials * groups * heads, seq, dh])) as [Tensor, Tensor, Tensor];
+  const [groups, seq] = attention === 'tokens' ? [ctx.trials * ctx.batch, tokens] : [ctx.trials * tokens, ctx.batch];
+  let x = tf.reshape(qkv, [ctx.trials, ctx.batch, tokens, 3 * dModel]);
+  if (attention === 'batch') x = tf.transpose(x, [0, 2, 1, 3]); // [P, T, B, 3D]
+  const t = tf.transpose(tf.reshape(x, [groups, seq, 3 * heads, dh]), [0, 2, 1, 3]); // [G, 3H, S, dh]
+  const part = heads * seq * dh;
+  const [q, k, v] = splitColumns(tf.reshape(t, [groups, 3 * part]), [part, part, part]); // each [G, H·S·dh]
+  return [q, k, v].map((p) => tf.reshape(p!, [groups * heads, seq, dh])) as [Tensor, Tensor, Tensor];
 }
 
 /** [G·H, S, dh] → [P, N, D] */
 function mergeHeads(y: Tensor, ctx: Context): Tensor {
   const { heads, dModel, attention, tokens } = ctx.spec;
-  const dh = dModel / heads;
-  if (attention === 'tokens') {
-    const x = tf.reshape(y, [ctx.trials, ctx.batch, heads, tokens, dh]);
-    return tf.reshape(tf.transpose(x, [0, 1, 3, 2, 4]), [ctx.trials, -1, dModel]);
-  }
-  const x = tf.reshape(y, [ctx.trials, tokens, heads, ctx.batch, dh]);
-  return tf.reshape(tf.transpose(x, [0, 3, 1, 2, 4]), [ctx.trials, -1, dModel]);
+  const seq = y.shape[1]!;
+  const x = tf.transpose(tf.reshape(y, [-1, heads, seq, dModel / heads]), [0, 2, 1, 3]); // [G, S, H, dh]
+  if (attention === 'tokens') return tf.reshape(x, [ctx.trials, -1, dModel]);
+  const back = tf.transpose(tf.reshape(x, [ctx.trials, tokens, ctx.batch, dModel]), [0, 2, 1, 3]); // [P, B, T, D]
+  return tf.reshape(back, [ctx.trials, -1, dModel]);
 }
 
 /**
@@ -315,6 +320,7 @@ export interface Inputs {
   tau: Tensor; // [P, 1, 1, 1]
   kMask: Tensor; // [P, 1, K, 1]
   auxWeight: Tensor; // [P]
+  auxTrials: boolean[]; // which trials have auxWeight > 0
 }
 
 /** The training loss of each trial [P]: CE(Q(pool(h, soft mask)), y) + auxWeight · CE(Q(mean pool h), y). */
@@ -324,7 +330,11 @@ export function trainingLoss(p: Params, x: Inputs, ctx: Context, withAux: boolea
   const soft = sample(ctx.spec.sampler, logp, x.noise, x.tau, x.kMask); // [P, B, T]
   const denom = tf.sum(soft, -1, true); // the notebook pools by probs.sum(1) in training
   let loss = crossEntropy(approximate(p, x.ids, h, soft, denom, ctx), x.labels);
-  if (withAux) loss = tf.add(loss, tf.mul(x.auxWeight, crossEntropy(approximateAll(p, x.ids, h, ctx), x.labels)));
+  if (withAux) {
+    // Trials without the auxiliary loss draw no dropout for it, so a packed trial matches the same trial alone.
+    const auxCtx: Context = { ...ctx, keep: ctx.keep && ((shape, scaled) => ctx.keep!(shape, scaled, x.auxTrials)) };
+    loss = tf.add(loss, tf.mul(x.auxWeight, crossEntropy(approximateAll(p, x.ids, h, auxCtx), x.labels)));
+  }
   return loss; // [P]
 }
 

@@ -92,7 +92,8 @@ export async function trainPack(pack: Settings[], options: PackOptions = {}): Pr
   pack.forEach((_, trial) => emit({ type: 'start', trial, backend, tfjsVersion: version }));
 
   const first = pack[0]!;
-  const task = createTask(first);
+  const tasks = pack.map(createTask); // the same shapes; the data may differ (labelTokens)
+  const task = tasks[0]!;
   const spec = modelSpec(first, task.classes);
   const trials = pack.length;
   const kMax = Math.max(...pack.map((s) => s.k));
@@ -132,14 +133,19 @@ export async function trainPack(pack: Settings[], options: PackOptions = {}): Pr
     firstBad = tf.fill([trials], -1);
     let sinceEval = 0;
     let trainMs = 0;
-    const evalSet = heldOut(task, first.evalSize);
+    const evalSets = tasks.map((t) => heldOut(t, first.evalSize));
     const finals: (Metrics | null)[] = pack.map(() => null);
 
     /** Dropout keep-masks, each trial's part from its own stream. */
-    const keep = (shape: number[], scaled: boolean): Tensor => {
+    const keep = (shape: number[], scaled: boolean, draw?: boolean[]): Tensor => {
       const size = shape.reduce((a, b) => a * b, 1);
       const values = buffer(trials * size);
-      state.forEach((s, p) => s.dropout.keepMask(values.subarray(p * size, (p + 1) * size), first.dropout, scaled ? 1 / (1 - first.dropout) : 1));
+      const value = scaled ? 1 / (1 - first.dropout) : 1;
+      state.forEach((s, p) => {
+        const part = values.subarray(p * size, (p + 1) * size);
+        if (draw && !draw[p]) part.fill(value);
+        else s.dropout.keepMask(part, first.dropout, value);
+      });
       return tf.tensor(values, [trials, ...shape]);
     };
 
@@ -151,7 +157,12 @@ export async function trainPack(pack: Settings[], options: PackOptions = {}): Pr
       const shape = noiseShape(spec.sampler, b, kMax, task.tokens);
       const per = shape.reduce((x, y) => x * y, 1);
       const noise = new Float32Array(trials * per);
-      noiseRngs.forEach((rng, p) => rng.gumbel(noise.subarray(p * per, (p + 1) * per)));
+      noiseRngs.forEach((rng, p) => {
+        if (shape.length === 2) return rng.gumbel(noise.subarray(p * per, (p + 1) * per));
+        // [B, K, T]: a trial with k < K draws only its k samples per row (as it would alone); the rest stay 0
+        const k = pack[p]!.k, t = task.tokens;
+        for (let row = 0; row < b; row++) rng.gumbel(noise.subarray(p * per + row * kMax * t, p * per + (row * kMax + k) * t));
+      });
       return {
         ids: tf.tensor3d(ids, [trials, b, task.tokens], 'int32'),
         labels: oneHot(tf.tensor2d(labels, [trials, b], 'int32'), task.classes),
@@ -159,6 +170,7 @@ export async function trainPack(pack: Settings[], options: PackOptions = {}): Pr
         tau: tf.tensor4d(taus, [trials, 1, 1, 1]),
         kMask,
         auxWeight,
+        auxTrials: pack.map((s) => s.auxWeight > 0),
       };
     };
 
@@ -167,13 +179,15 @@ export async function trainPack(pack: Settings[], options: PackOptions = {}): Pr
       const noiseRngs = state.map((s) => Rng.stream(s.settings.seed, 'evalNoise')); // the same noise at every evaluation
       const chunk = Math.max(16, Math.min(1024, Math.floor(2 ** 23 / (trials * task.tokens * Math.max(spec.ff, 4 * spec.dModel)))));
       let sums = tf.zeros([trials, EVAL_SUMS.length]);
-      for (let start = 0; start < evalSet.size; start += chunk) {
-        const part = slice(evalSet, start, Math.min(evalSet.size, start + chunk));
+      for (let start = 0; start < first.evalSize; start += chunk) {
+        const parts = evalSets.map((set) => slice(set, start, Math.min(first.evalSize, start + chunk)));
+        const size = parts[0]!.size;
         const next = tf.tidy(() => {
-          const x = inputs(state.map(() => part), noiseRngs, taus);
-          const relevant = tf.tensor3d(tile(part.relevant, trials), [trials, part.size, task.tokens]);
-          const ctx: Context = { spec, trials, batch: part.size, keep: null };
-          return tf.add(sums, evaluationSums(unpackParams(spec, theta), x, relevant, kValues, ctx));
+          const x = inputs(parts, noiseRngs, taus);
+          const relevant = new Float32Array(trials * size * task.tokens);
+          parts.forEach((part, p) => relevant.set(part.relevant, p * part.relevant.length));
+          const ctx: Context = { spec, trials, batch: size, keep: null };
+          return tf.add(sums, evaluationSums(unpackParams(spec, theta), x, tf.tensor3d(relevant, [trials, size, task.tokens]), kValues, ctx));
         });
         sums.dispose();
         sums = next;
@@ -187,7 +201,7 @@ export async function trainPack(pack: Settings[], options: PackOptions = {}): Pr
           return;
         }
         const at = (i: number) => values[p * EVAL_SUMS.length + i]!;
-        const size = evalSet.size;
+        const size = first.evalSize;
         const soft = at(1) / size;
         const hard = at(2) / size;
         const metrics: Metrics = {
@@ -212,7 +226,7 @@ export async function trainPack(pack: Settings[], options: PackOptions = {}): Pr
       if (options.signal?.aborted) throw new AbortError(step - 1, { cause: options.signal.reason });
       const started = performance.now();
       const taus = pack.map((s) => temperature(s, step - 1));
-      const batches = state.map((s) => task.batch(s.data, first.batchSize));
+      const batches = state.map((s, p) => tasks[p]!.batch(s.data, first.batchSize));
       const [nextSum, nextBad] = tf.tidy(() => {
         const x = inputs(batches, state.map((s) => s.noise), taus);
         const ctx: Context = { spec, trials, batch: first.batchSize, keep: first.dropout > 0 ? keep : null };
@@ -266,10 +280,4 @@ function slice(batch: Batch, from: number, to: number): Batch {
     labels: batch.labels.subarray(from, to),
     relevant: batch.relevant.subarray(from * t, to * t),
   };
-}
-
-function tile(values: Float32Array, times: number): Float32Array {
-  const out = new Float32Array(values.length * times);
-  for (let i = 0; i < times; i++) out.set(values, i * values.length);
-  return out;
 }

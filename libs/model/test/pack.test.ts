@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { parseSettings, type Metrics } from '../src/config.ts';
+import { train, trainPack, type PackEvent } from '../src/train.ts';
+import { packKey } from '../src/pack.ts';
+
+const base = { ff: 32, batchSize: 24, steps: 30, evalEvery: 15, evalSize: 96 };
+const pack = [
+  parseSettings({ ...base, seed: 1 }),
+  parseSettings({ ...base, seed: 2, k: 2, tau: 0.5, anneal: 'linear', tauMin: 0.2, auxWeight: 0.5, lr: 1e-3, weightDecay: 0 }),
+  parseSettings({ ...base, seed: 3, k: 4, tau: 1, anneal: 'exponential', annealRate: 0.05, lr: 2e-4, labelTokens: 6 }),
+];
+
+function expectSameMetrics(actual: Metrics, expected: Metrics) {
+  for (const [name, value] of Object.entries(expected)) expect(actual[name as keyof Metrics], name).toBeCloseTo(value, 4);
+}
+
+describe('packed training', () => {
+  for (const variant of [{}, { approximator: 'masked', sampler: 'relaxed-topk', attention: 'batch' }]) {
+    it(`a packed trial gives the same metrics as the same trial trained alone ${JSON.stringify(variant)}`, async () => {
+      const trials = pack.map((s) => parseSettings({ ...s, ...variant }));
+      expect(new Set(trials.map(packKey)).size).toBe(1);
+      const events: PackEvent[] = [];
+      const outcomes = await trainPack(trials, { backend: 'wasm', onEvent: (e) => events.push(e) });
+      for (const [i, settings] of trials.entries()) {
+        const outcome = outcomes[i]!;
+        if (!outcome.ok) throw outcome.error;
+        expect(outcome.result.packSize).toBe(3);
+        const alone = await train(settings, { backend: 'wasm' });
+        expectSameMetrics(outcome.result.metrics, alone.metrics);
+        const evals = events.filter((e) => e.trial === i && e.type === 'eval');
+        expect(evals).toHaveLength(2);
+      }
+      // the trials differ from each other (they really are different trials)
+      expect(outcomes[0]!.ok && outcomes[1]!.ok && outcomes[0]!.result.metrics.loss !== outcomes[1]!.result.metrics.loss).toBe(true);
+    }, 60_000);
+  }
+
+  it('a diverging trial fails alone; the others of its pack finish', async () => {
+    const outcomes = await trainPack([pack[0]!, parseSettings({ ...base, seed: 5, auxWeight: 1e39 })], { backend: 'wasm' });
+    expect(outcomes[0]!.ok).toBe(true);
+    expect(outcomes[1]!.ok).toBe(false);
+    if (!outcomes[1]!.ok) expect(outcomes[1]!.error.name).toBe('NonFiniteLossError');
+  }, 30_000);
+
+  it('refuses trials whose shapes differ', async () => {
+    await expect(trainPack([pack[0]!, parseSettings({ ...base, ff: 64 })], { backend: 'wasm' })).rejects.toThrow(/differs from trial 0/);
+  });
+});
