@@ -109,27 +109,37 @@ export function Dashboard({ reader, sweep, pollMs = 1000, colour, onQuit, exitOn
     return () => clearInterval(timer);
   }, [source, pollMs, clock]);
 
-  const view = useMemo(() => {
-    if (!snapshot) return undefined;
-    const groups = groupings(snapshot.sweep, snapshot.trials);
+  // The aggregates change only when the trials were read again (a trial finished), not on every progress commit.
+  const trials = snapshot?.trials;
+  const sweepRecord = snapshot?.sweep;
+  const aggregates = useMemo(() => {
+    if (!trials || !sweepRecord) return undefined;
+    const groups = groupings(sweepRecord, trials);
     const setting = groups.length ? groups[groupIndex % groups.length] : undefined;
-    const comparison = setting === undefined ? [] : compareBy(snapshot.trials, setting);
-    const sorts = sortKeys(snapshot.sweep.metric);
+    const comparison = setting === undefined ? [] : compareBy(trials, setting);
+    const sorts = sortKeys(sweepRecord.metric);
     const sort = sorts[sortIndex % sorts.length]!;
-    const board = leaderboard(snapshot.trials, snapshot.sweep.swept, sort);
-    const failed: FailedRow[] = snapshot.trials
+    const board = leaderboard(trials, sweepRecord.swept, sort);
+    const failed: FailedRow[] = trials
       .filter((t) => t.status === 'failed')
-      .map((t) => ({ key: t.key, label: `${settingsLabel(t.settings, snapshot.sweep.swept)} seed=${t.seed}`, error: t.error }));
-    const running: RunningRow[] = snapshot.running.map((t) => ({
-      id: t.id,
-      worker: t.worker,
-      label: `${settingsLabel(t.params as Record<string, unknown>, snapshot.sweep.swept)} seed=${t.seed}`,
-      step: t.step,
-      steps: t.steps,
-      losses: snapshot.losses[t.id] ?? [],
-    }));
-    return { groups, setting, comparison, axis: barAxis(comparison), sort, board, failed, running };
-  }, [snapshot, groupIndex, sortIndex]);
+      .map((t) => ({ key: t.key, label: `${settingsLabel(t.settings, sweepRecord.swept)} seed=${t.seed}`, error: t.error }));
+    return { groups, setting, comparison, axis: barAxis(comparison), sort, board, failed };
+  }, [trials, sweepRecord, groupIndex, sortIndex]);
+  const running = useMemo(
+    () =>
+      snapshot?.running.map(
+        (t): RunningRow => ({
+          id: t.id,
+          worker: t.worker,
+          label: `${settingsLabel(t.params as Record<string, unknown>, snapshot.sweep.swept)} seed=${t.seed}`,
+          step: t.step,
+          steps: t.steps,
+          losses: snapshot.losses[t.id] ?? [],
+        }),
+      ) ?? [],
+    [snapshot],
+  );
+  const view = aggregates && { ...aggregates, running };
 
   const selected = view ? Math.max(0, view.board.findIndex((r) => r.configKey === selectedKey)) : 0;
   const board = useRef(view?.board ?? []);

@@ -44,14 +44,15 @@ export function Leaderboard({ width, colour, sort, rows, selected, height }: Lea
       </Box>
     );
 
+  const { start, end } = visibleSlice(rows.length, height - 2, selected);
+  const visible = rows.slice(start, end);
   const rankWidth = String(rows.length).length + 1;
-  const nWidth = Math.max(1, ...rows.map((r) => String(r.n).length));
-  const valueWidth = Math.max(sort.metric.length, ...rows.map((r) => meanCi(r.value).length));
+  const nWidth = Math.max(1, ...visible.map((r) => String(r.n).length));
+  const valueWidth = Math.max(sort.metric.length, ...visible.map((r) => meanCi(r.value).length));
   const fixed = 2 + rankWidth + 1 + 1 + nWidth + 1 + valueWidth;
   // The four means (6 columns each) go when the settings would have fewer than 16 columns left.
   const means = width - fixed - 1 - MEANS.length * 6 >= 16 ? MEANS : [];
   const labelWidth = Math.max(6, width - fixed - 1 - means.length * 6);
-  const { start, end } = visibleSlice(rows.length, height - 2, selected);
 
   return (
     <Box flexDirection="column" width={width}>
@@ -61,7 +62,7 @@ export function Leaderboard({ width, colour, sort, rows, selected, height }: Lea
         {pad('#', rankWidth, 'right')} {pad('configuration', labelWidth)} {pad('n', nWidth, 'right')} {pad(sort.metric, valueWidth)}
         {means.map((m) => ` ${pad(m.name, 5, 'right')}`).join('')}
       </Text>
-      {rows.slice(start, end).map((row, i) => {
+      {visible.map((row, i) => {
         const isSelected = start + i === selected;
         return (
           <Text key={row.configKey} wrap="truncate-end" inverse={colour && isSelected}>

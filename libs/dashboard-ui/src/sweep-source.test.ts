@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ResultsReader, ResultsStore } from '@l2x/store';
 import { writeFixtureSweep } from '@l2x/store/fixtures';
 import { fixtureDb, tauInProgress, tauTrials } from '../test/fixtures.ts';
-import { SweepSource, readSnapshot, summaryColumns } from './sweep-source.ts';
+import { MAX_LOOKUPS, SweepSource, readSnapshot, readTrials, refreshTrials, summaryColumns } from './sweep-source.ts';
 
 let db: ReturnType<typeof fixtureDb>;
 let reader: ResultsReader;
@@ -39,9 +39,10 @@ describe('SweepSource', () => {
     expect(next.state.snapshot.running.find((t) => t.id === running!.id)?.step).toBe(600);
   });
 
-  it('rereads the trials only when one finished, and reports those that finished since the first look', () => {
+  it('looks up only the trials that finished, and reports those that finished since the first look', () => {
     const source = new SweepSource(reader, { recheckMs: Infinity });
     const summary = vi.spyOn(reader, 'trialSummary');
+    const lookups = vi.spyOn(reader, 'trialByKey');
     expect(source.poll().finished).toEqual([]); // already finished at the first look: not news
     const sweep = store.sweep('tau-live');
     const [a, b] = store.trials(sweep.id, ['running']);
@@ -51,7 +52,9 @@ describe('SweepSource', () => {
     store.completeTrial(a!.id, { metrics: { soft_acc: 0.9, hard_acc: 0.8, gap: 0.1, precision: 0.7 }, backend: 'cpu', trainMs: 5 });
     store.failTrial(b!.id, 'out of memory', 'cpu');
     const next = source.poll();
-    expect(summary).toHaveBeenCalledTimes(2);
+    // The two that were running finished, as the counts confirm: no scan, two lookups.
+    expect(summary).toHaveBeenCalledTimes(1);
+    expect(lookups.mock.calls.map(([, key]) => key).sort()).toEqual([a!.key, b!.key].sort());
     expect(next.finished.map((e) => [e.status, e.label, e.seed, e.hard, e.error])).toEqual(
       expect.arrayContaining([
         ['completed', 'tau=0.5', a!.seed, 0.8, null],
@@ -59,6 +62,8 @@ describe('SweepSource', () => {
       ]),
     );
     expect(next.finished).toHaveLength(2);
+    if (next.state.kind !== 'ok') throw new Error('expected a snapshot');
+    expect(next.state.snapshot.trials).toEqual(readTrials(reader, store.sweep('tau-live')));
   });
 
   it('rereads every few seconds while the sweep runs even when data_version stands still', () => {
@@ -102,8 +107,8 @@ describe('SweepSource', () => {
 describe('readSnapshot', () => {
   it('reads counts, runs, running trials with their loss curves and every trial with its metrics', () => {
     const sweep = reader.sweep('tau-live');
-    const { snapshot, heavy } = readSnapshot(reader, sweep);
-    expect(heavy).toBe(true);
+    const { snapshot, read } = readSnapshot(reader, sweep);
+    expect(read).toBe('full');
     expect(snapshot.counts).toMatchObject({ completed: 10, running: 2, failed: 1, queued: 2, total: 15 });
     expect(snapshot.running).toHaveLength(2);
     expect(Object.values(snapshot.losses)).toEqual([[1.2, 0.9, 0.7, 0.65], [1.2, 0.9, 0.7, 0.65]]);
@@ -111,7 +116,33 @@ describe('readSnapshot', () => {
     const done = snapshot.trials.find((t) => t.status === 'completed' && t.settings.tau === 0.05 && t.seed === 0)!;
     expect(done.metrics.hard_acc).toBeCloseTo(0.75, 12);
     expect(snapshot.trials.find((t) => t.status === 'failed')?.error).toMatch(/^loss became NaN/);
-    expect(readSnapshot(reader, sweep, snapshot).heavy).toBe(false);
+    expect(readSnapshot(reader, sweep, snapshot).read).toBe('kept');
+  });
+
+  it('after trials finish, looks up only those whose status moved, and gets what a full read gets', () => {
+    const sweep = reader.sweep('tau-live');
+    const before = readSnapshot(reader, sweep).snapshot;
+    const [a, b] = store.trials(sweep.id, ['running']);
+    const [queued] = store.trials(sweep.id, ['queued']);
+    store.completeTrial(a!.id, { metrics: { soft_acc: 0.91, hard_acc: 0.82, gap: 0.09, precision: 0.7 }, backend: 'wasm', trainMs: 5 });
+    store.failTrial(b!.id, 'boom', 'cpu');
+    store.claimTrial(queued!.id, { runId: store.runs(sweep.id)[0]!.id, worker: 0, device: null });
+    store.addTrials(sweep.id, [{ ...store.trial(a!.id), key: 'new-trial', seed: 9 }]);
+    const lookups = vi.spyOn(reader, 'trialByKey');
+    const after = readSnapshot(reader, reader.sweep('tau-live'), before);
+    expect(after.read).toBe('incremental');
+    expect(lookups.mock.calls.map(([, key]) => key).sort()).toEqual([a!.key, b!.key, queued!.key, 'new-trial'].sort());
+    expect(after.snapshot.trials).toEqual(readTrials(reader, sweep));
+    expect(after.snapshot.trials.find((t) => t.key === a!.key)).toMatchObject({ status: 'completed', backend: 'wasm', metrics: { hard_acc: 0.82 } });
+  });
+
+  it('reads in full when trials went away or too many moved', () => {
+    const sweep = reader.sweep('tau-live');
+    const rows = readTrials(reader, sweep);
+    expect(refreshTrials(reader, sweep, [...rows, { ...rows[0]!, key: 'gone' }]).mode).toBe('full');
+    const moved = rows.map((r) => ({ ...r, status: 'queued' as const }));
+    expect(refreshTrials(reader, sweep, moved).mode).toBe(moved.length > MAX_LOOKUPS ? 'full' : 'incremental');
+    expect(refreshTrials(reader, sweep, rows)).toEqual({ trials: rows, mode: 'incremental' });
   });
 
   it('asks trial_summary only for known columns', () => {

@@ -2,15 +2,21 @@
  * What the dashboard reads from results.db, and when.
  *
  * Polling is cheap when nothing happens: `PRAGMA data_version` (a counter in shared memory) says whether another
- * connection committed since the last look, and only then are the tables read. Reads come in two tiers:
+ * connection committed since the last look, and only then are the tables read. Reads come in three sizes:
  *  - light, on every change: the sweep row, counts, runs, running trials and their loss curves (a few rows,
  *    each by index) — the sweeper commits progress several times a second;
- *  - heavy, when a trial finished or the queue changed (the counts say so): every trial's swept settings and
- *    final metrics from the `trial_summary` view, which is what the comparison and leaderboard aggregate.
- * Both are re-read every few seconds while the sweep runs even if data_version stands still, in case the
+ *  - by lookup, when the counts say trials finished and they are the ones that were running at the last look:
+ *    the record and final metrics of just those (by key). A finished trial's settings and metrics never change,
+ *    so the rest is kept;
+ *  - incremental, when the counts do not add up that way (trials added or requeued, or one ran and finished
+ *    between two looks): every trial's key and status (the cheapest scan `trial_summary` offers), then a lookup
+ *    of each trial whose status moved;
+ *  - full, at the first look (and when many trials moved at once): every trial's swept settings and final metrics
+ *    from `trial_summary`. On 10,000 trials this is the one slow read (see bench/queries.bench.ts).
+ * Everything is re-read every few seconds while the sweep runs even if data_version stands still, in case the
  * reader shares its connection with the writer (data_version only counts other connections' commits).
  */
-import type { ResultsReader, SweepRecord, TrialStatus } from '@l2x/store';
+import type { ResultsReader, SweepRecord, TrialRecord, TrialStatus } from '@l2x/store';
 import { TRIAL_SUMMARY_COLUMNS } from '@l2x/store';
 import { COMPARED_METRICS, finishedEntry, type FinishedEntry, type SweepSnapshot, type TrialRow } from './view-model.ts';
 
@@ -19,13 +25,16 @@ type SummaryColumn = (typeof TRIAL_SUMMARY_COLUMNS)[number];
 const BASE_COLUMNS = ['key', 'config_key', 'status', 'seed', 'started_at', 'finished_at', 'train_ms', 'backend', 'error'] as const;
 const KNOWN_COLUMNS = new Set<string>(TRIAL_SUMMARY_COLUMNS);
 
+/** Above this many trials whose status moved, one full read is cheaper than looking each up. */
+export const MAX_LOOKUPS = 200;
+
 /** The trial_summary columns one refresh asks for: swept settings, the compared metrics and the sweep's metric. */
 export function summaryColumns(sweep: Pick<SweepRecord, 'swept' | 'metric'>): { settings: SummaryColumn[]; metrics: SummaryColumn[] } {
   const known = (names: readonly string[]) => [...new Set(names)].filter((n): n is SummaryColumn => KNOWN_COLUMNS.has(n) && n !== 'seed');
   return { settings: known(sweep.swept), metrics: known([...COMPARED_METRICS, sweep.metric.name]) };
 }
 
-/** Every trial of the sweep with its swept settings and final metrics (the heavy read). */
+/** Every trial of the sweep with its swept settings and final metrics (the full read). */
 export function readTrials(reader: ResultsReader, sweep: SweepRecord): TrialRow[] {
   const { settings, metrics } = summaryColumns(sweep);
   const rows = reader.trialSummary(sweep.name, [...BASE_COLUMNS, ...settings, ...metrics]) as Record<string, unknown>[];
@@ -44,29 +53,120 @@ export function readTrials(reader: ResultsReader, sweep: SweepRecord): TrialRow[
   }));
 }
 
-/** What decides whether the heavy read is due: a trial finished, failed, was added or requeued, or the sweep changed. */
-function heavySignature(sweep: SweepRecord, counts: SweepSnapshot['counts']): string {
+/** One trial as a row, from its record and final metrics (the incremental read's lookups). */
+function rowOf(record: TrialRecord, sweep: SweepRecord, final: Record<string, number | null>): TrialRow {
+  const { settings, metrics } = summaryColumns(sweep);
+  const resolved = record.settings as unknown as Record<string, unknown>;
+  return {
+    key: record.key,
+    configKey: record.configKey,
+    status: record.status,
+    seed: record.seed,
+    startedAt: record.startedAt,
+    finishedAt: record.finishedAt,
+    trainMs: record.trainMs,
+    backend: record.backend,
+    error: record.error,
+    settings: Object.fromEntries(settings.map((name) => [name, resolved[name] ?? null])),
+    metrics: Object.fromEntries(metrics.map((name) => [name, typeof final[name] === 'number' ? final[name] : null])),
+  };
+}
+
+/**
+ * The trials again, knowing `previous` (the same sweep's rows from the last read): one scan of keys and statuses,
+ * then a lookup of each trial whose status moved or that is new. Falls back to the full read when trials went
+ * away or too many moved. Returns how it read.
+ */
+export function refreshTrials(reader: ResultsReader, sweep: SweepRecord, previous: readonly TrialRow[]): { trials: TrialRow[]; mode: 'incremental' | 'full' } {
+  const known = new Map(previous.map((row) => [row.key, row]));
+  const statuses = reader.trialSummary(sweep.name, ['key', 'status']) as { key: string; status: TrialStatus }[];
+  const moved = statuses.filter(({ key, status }) => known.get(key)?.status !== status);
+  const stillThere = statuses.length - moved.filter(({ key }) => !known.has(key)).length;
+  if (moved.length > MAX_LOOKUPS || stillThere !== previous.length) return { trials: readTrials(reader, sweep), mode: 'full' };
+  const fresh = new Map<string, TrialRow>();
+  for (const { key } of moved) {
+    const record = reader.trialByKey(sweep.id, key);
+    if (!record) return { trials: readTrials(reader, sweep), mode: 'full' }; // deleted meanwhile
+    fresh.set(key, rowOf(record, sweep, record.status === 'completed' ? reader.finalMetrics(record.id) : {}));
+  }
+  return { trials: statuses.map(({ key }) => fresh.get(key) ?? known.get(key)!), mode: 'incremental' };
+}
+
+/** What decides whether the trials are read again: a trial finished, failed, was added or requeued, or the sweep changed. */
+function trialsSignature(sweep: SweepRecord, counts: SweepSnapshot['counts']): string {
   return [sweep.id, sweep.updatedAt, sweep.swept.join(','), sweep.metric.name, counts.total, counts.completed, counts.failed].join('|');
+}
+
+/** How a refresh read the trials: not at all (nothing finished), by lookup, incrementally, or in full. */
+export type TrialsRead = 'kept' | 'lookup' | 'incremental' | 'full';
+
+/**
+ * The trials after the ones running at the last look finished, looking up only those; undefined when the counts
+ * say more happened than that (then the incremental read finds out what).
+ */
+export function lookUpFinished(
+  reader: ResultsReader,
+  sweep: SweepRecord,
+  previous: SweepSnapshot,
+  now: { counts: SweepSnapshot['counts']; running: readonly TrialRecord[] },
+): TrialRow[] | undefined {
+  if (now.counts.total !== previous.counts.total) return undefined;
+  const still = new Set(now.running.map((t) => t.id));
+  const gone = previous.running.filter((t) => !still.has(t.id));
+  if (gone.length === 0 || gone.length > MAX_LOOKUPS) return undefined;
+  const at = new Map(gone.map((t) => [t.key, -1]));
+  previous.trials.forEach((row, i) => {
+    if (at.has(row.key)) at.set(row.key, i);
+  });
+  const trials = previous.trials.slice();
+  for (const t of gone) {
+    const record = reader.trialByKey(sweep.id, t.key);
+    const i = at.get(t.key)!;
+    if (!record || i < 0) return undefined;
+    trials[i] = rowOf(record, sweep, record.status === 'completed' ? reader.finalMetrics(record.id) : {});
+  }
+  let completed = 0;
+  let failed = 0;
+  for (const row of trials) {
+    if (row.status === 'completed') completed += 1;
+    else if (row.status === 'failed') failed += 1;
+  }
+  return completed === now.counts.completed && failed === now.counts.failed ? trials : undefined;
 }
 
 /**
  * One refresh of a sweep. With `previous` (the same sweep's last snapshot), the trials are read again only when
- * the counts say one finished; `heavy: true` forces the full read (the benchmark measures both).
+ * the counts say one finished, and then incrementally; `full: true` forces the full read (the benchmark measures each).
  */
-export function readSnapshot(reader: ResultsReader, sweep: SweepRecord, previous?: SweepSnapshot, options: { heavy?: boolean } = {}): {
-  snapshot: SweepSnapshot;
-  heavy: boolean;
-} {
+export function readSnapshot(
+  reader: ResultsReader,
+  sweep: SweepRecord,
+  previous?: SweepSnapshot,
+  options: { full?: boolean } = {},
+): { snapshot: SweepSnapshot; read: TrialsRead } {
+  // The same record when nothing in it changed, so that what is computed from it need not be again.
+  if (previous && JSON.stringify(previous.sweep) === JSON.stringify(sweep)) sweep = previous.sweep;
   const counts = reader.counts(sweep.id);
   const runs = reader.runs(sweep.id);
   const running = reader.trials(sweep.id, ['running']);
   const losses: Record<number, number[]> = {};
   for (const point of reader.metricPoints(sweep.id, { names: ['loss'], trialIds: running.map((t) => t.id) }))
     if (point.value !== null) (losses[point.trialId] ??= []).push(point.value);
-  const reuse =
-    !options.heavy && previous !== undefined && previous.sweep.id === sweep.id && heavySignature(previous.sweep, previous.counts) === heavySignature(sweep, counts);
-  const trials = reuse ? previous.trials : readTrials(reader, sweep);
-  return { snapshot: { sweep, counts, runs, running, losses, trials }, heavy: !reuse };
+  const same = !options.full && previous !== undefined && previous.sweep.id === sweep.id;
+  let trials: TrialRow[];
+  let read: TrialsRead;
+  if (same && trialsSignature(previous.sweep, previous.counts) === trialsSignature(sweep, counts)) {
+    trials = previous.trials;
+    read = 'kept';
+  } else if (same && previous.sweep.swept.join(',') === sweep.swept.join(',') && previous.sweep.metric.name === sweep.metric.name) {
+    const looked = lookUpFinished(reader, sweep, previous, { counts, running });
+    if (looked) [trials, read] = [looked, 'lookup'];
+    else ({ trials, mode: read } = refreshTrials(reader, sweep, previous.trials));
+  } else {
+    trials = readTrials(reader, sweep);
+    read = 'full';
+  }
+  return { snapshot: { sweep, counts, runs, running, losses, trials }, read };
 }
 
 export type SourceState =
@@ -152,9 +252,9 @@ export class SweepSource {
       }
       this.name = sweep.name;
       const previous = this.snapshot;
-      const { snapshot, heavy } = readSnapshot(this.reader, sweep, previous);
+      const { snapshot, read } = readSnapshot(this.reader, sweep, previous);
       this.state = { kind: 'ok', snapshot };
-      return { changed: true, state: this.state, finished: heavy ? this.newlyFinished(snapshot) : [] };
+      return { changed: true, state: this.state, finished: read === 'kept' ? [] : this.newlyFinished(snapshot) };
     } catch (error) {
       return this.failed(error);
     }

@@ -63,14 +63,23 @@ function compareValues(a: unknown, b: unknown): number {
  * that value (its seeds, and the other swept settings' values when more than one is swept).
  */
 export function compareBy(trials: readonly TrialRow[], setting: string): ComparisonRow[] {
-  const groups = new Map<string, { raw: unknown; done: TrialRow[]; total: number }>();
+  // Grouped by the raw value (cheap), then by how it shows (0.30000000000000004 and 0.3 are one row).
+  const byRaw = new Map<unknown, { done: TrialRow[]; total: number }>();
   for (const trial of trials) {
     const raw = trial.settings[setting];
-    const value = showSetting(raw);
-    let group = groups.get(value);
-    if (!group) groups.set(value, (group = { raw, done: [], total: 0 }));
+    let group = byRaw.get(raw);
+    if (!group) byRaw.set(raw, (group = { done: [], total: 0 }));
     group.total += 1;
     if (trial.status === 'completed') group.done.push(trial);
+  }
+  const groups = new Map<string, { raw: unknown; done: TrialRow[]; total: number }>();
+  for (const [raw, group] of byRaw) {
+    const value = showSetting(raw);
+    const same = groups.get(value);
+    if (same) {
+      same.done.push(...group.done);
+      same.total += group.total;
+    } else groups.set(value, { raw, ...group });
   }
   return [...groups.entries()]
     .sort(([, a], [, b]) => compareValues(a.raw, b.raw))
@@ -145,27 +154,43 @@ export function leaderboard(trials: readonly TrialRow[], swept: readonly string[
     if (list) list.push(trial);
     else configs.set(trial.configKey, [trial]);
   }
-  const rows = [...configs.entries()].map(([configKey, list]) => {
-    const mean = (metric: string) => summarize(list.map((t) => t.metrics[metric])).mean;
+  const mean = (list: readonly TrialRow[], metric: string) => {
+    let sum = 0;
+    let n = 0;
+    for (const t of list) {
+      const v = t.metrics[metric];
+      if (typeof v === 'number' && Number.isFinite(v)) {
+        sum += v;
+        n += 1;
+      }
+    }
+    return n ? sum / n : NaN;
+  };
+  const rows = [...configs.entries()].map(([configKey, list]): LeaderRow & { mean: number } => {
+    let value: Summary | undefined;
     return {
       configKey,
       rank: 0,
       label: settingsLabel(list[0]!.settings, swept),
       n: list.length,
-      value: summarize(list.map((t) => t.metrics[sort.metric])),
-      soft: mean('soft_acc'),
-      hard: mean('hard_acc'),
-      gap: mean('gap'),
-      precision: mean('precision'),
+      mean: mean(list, sort.metric),
+      // The interval (a t quantile per configuration) only for the rows that are shown.
+      get value() {
+        return (value ??= summarize(list.map((t) => t.metrics[sort.metric])));
+      },
+      soft: mean(list, 'soft_acc'),
+    hard: mean(list, 'hard_acc'),
+    gap: mean(list, 'gap'),
+    precision: mean(list, 'precision'),
     };
   });
   const sign = sort.goal === 'maximize' ? -1 : 1;
   rows.sort((a, b) => {
-    const av = a.value.mean;
-    const bv = b.value.mean;
+    const av = a.mean;
+    const bv = b.mean;
     if (Number.isFinite(av) !== Number.isFinite(bv)) return Number.isFinite(av) ? -1 : 1; // missing values last
     if (Number.isFinite(av) && av !== bv) return sign * (av - bv);
-    return a.label.localeCompare(b.label) || a.configKey.localeCompare(b.configKey);
+    return a.label < b.label ? -1 : a.label > b.label ? 1 : a.configKey < b.configKey ? -1 : a.configKey > b.configKey ? 1 : 0;
   });
   rows.forEach((row, i) => (row.rank = i + 1));
   return rows;
@@ -187,6 +212,8 @@ const time = (iso: string | null | undefined): number => (iso ? Date.parse(iso) 
 
 /** Wall time of each completed trial (start to finish), or its training time when the timestamps are missing. */
 export function trialDurations(trials: readonly TrialRow[]): number[] {
+  const cached = durationsCache.get(trials);
+  if (cached) return cached;
   const out: number[] = [];
   for (const t of trials) {
     if (t.status !== 'completed') continue;
@@ -194,7 +221,24 @@ export function trialDurations(trials: readonly TrialRow[]): number[] {
     if (Number.isFinite(wall) && wall >= 0) out.push(wall);
     else if (t.trainMs !== null && Number.isFinite(t.trainMs)) out.push(t.trainMs);
   }
+  durationsCache.set(trials, out);
   return out;
+}
+
+/** Trials arrays are kept between refreshes until a trial finishes: their durations are worked out once. */
+const durationsCache = new WeakMap<readonly TrialRow[], number[]>();
+const lastFinishCache = new WeakMap<readonly TrialRow[], number>();
+
+/** When the last trial finished (ISO times compare as text). */
+function lastFinished(trials: readonly TrialRow[]): number {
+  let at = lastFinishCache.get(trials);
+  if (at === undefined) {
+    let last = '';
+    for (const t of trials) if (t.finishedAt && t.finishedAt > last) last = t.finishedAt;
+    at = last ? Date.parse(last) : -Infinity;
+    lastFinishCache.set(trials, at);
+  }
+  return at;
 }
 
 /**
@@ -206,7 +250,7 @@ export function timing(snapshot: Pick<SweepSnapshot, 'counts' | 'runs' | 'runnin
   const { counts, runs, running, trials } = snapshot;
   const pending = counts.queued + counts.interrupted;
   const latest = runs[runs.length - 1];
-  const lastFinish = Math.max(...trials.map((t) => time(t.finishedAt)).filter(Number.isFinite), -Infinity);
+  const lastFinish = lastFinished(trials);
   const live = latest !== undefined && latest.finishedAt === null && latest.status === 'running' && (counts.running > 0 || pending > 0);
   const state: SweepState =
     counts.total > 0 && pending === 0 && counts.running === 0 ? 'done' : live ? 'running' : runs.length === 0 ? 'waiting' : 'stopped';
@@ -298,7 +342,11 @@ export function windowAround(length: number, size: number, selected: number, pre
 
 /** Swept settings that can group the comparison, the ones with more than one value first. */
 export function groupings(sweep: Pick<SweepRecord, 'swept'>, trials: readonly TrialRow[]): string[] {
-  const distinct = (name: string) => new Set(trials.map((t) => showSetting(t.settings[name]))).size;
+  const distinct = (name: string) => {
+    const values = new Set<unknown>();
+    for (const t of trials) if (values.add(t.settings[name]).size > 1) return 2;
+    return values.size;
+  };
   const names = sweep.swept.filter((name) => name !== 'seed');
   return [...names.filter((n) => distinct(n) > 1), ...names.filter((n) => distinct(n) <= 1)];
 }

@@ -1,0 +1,150 @@
+/**
+ * How long the dashboard's refreshes take on a sweep of 10,000 trials (target: under 50 ms).
+ *
+ *   npx nx run dashboard-ui:bench        (or: npm run bench, in libs/dashboard-ui)
+ *
+ * Builds a results database with the store's own writer (writeFixtureSweep) in a temporary folder: 2,000
+ * configurations (tau × k × anneal × auxWeight × lr) × 5 seeds, nearly all completed, a few failed, running
+ * and queued. Then times, over repeated refreshes, each query the dashboard makes and the refreshes it does:
+ *  - idle poll: PRAGMA data_version only (what an idle dashboard does every second);
+ *  - light refresh: counts, runs, running trials and their loss curves (after progress commits);
+ *  - after a trial finished: the light one plus the record and final metrics of the trials that were running,
+ *    and the view (comparison, leaderboard) rebuilt;
+ *  - after trials were requeued or added: the light one plus a scan of every trial's key and status;
+ *  - full refresh (the first look): the light one plus every trial's settings and final metrics from trial_summary.
+ * Prints median and p95 in ms. `BENCH_TRIALS=2000` for a smaller database.
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ResultsReader, ResultsStore } from '@l2x/store';
+import { writeFixtureSweep, type FixtureTrial } from '@l2x/store/fixtures';
+import { readSnapshot, readTrials, summaryColumns } from '../src/sweep-source.ts';
+import type { SweepSnapshot } from '../src/view-model.ts';
+import { compareBy, leaderboard, sortKeys, timing } from '../src/view-model.ts';
+
+const TRIALS = Number(process.env.BENCH_TRIALS ?? 10_000);
+const TARGET_MS = 50;
+
+function buildDatabase(path: string): string {
+  const taus = [0.05, 0.1, 0.2, 0.5, 1];
+  const ks = [1, 2, 3, 4, 5];
+  const anneals = ['constant', 'linear', 'exponential', 'cosine'] as const;
+  const auxWeights = [0, 0.25, 0.5, 1];
+  const lrs = [1e-4, 3e-4, 5e-4, 1e-3, 3e-3];
+  const seeds = 5;
+  const trials: FixtureTrial[] = [];
+  outer: for (const tau of taus)
+    for (const k of ks)
+      for (const anneal of anneals)
+        for (const auxWeight of auxWeights)
+          for (const lr of lrs)
+            for (let seed = 0; seed < seeds; seed++) {
+              if (trials.length >= TRIALS) break outer;
+              const i = trials.length;
+              const status = i % 997 === 0 ? 'failed' : i >= TRIALS - 2 ? 'running' : i >= TRIALS - 40 ? 'queued' : 'completed';
+              const soft = 0.9 + 0.02 * Math.sin(i) + 0.01 * taus.indexOf(tau);
+              const hard = soft - 0.1 / (1 + taus.indexOf(tau)) - 0.01 * Math.cos(i);
+              trials.push({
+                params: { tau, k, anneal, auxWeight, lr },
+                seed,
+                status,
+                metrics: { loss: 0.4 + 0.1 * Math.cos(i), mean_acc: 0.6, soft_acc: soft, hard_acc: hard, gap: soft - hard, precision: 0.7, mask_sum: k, mask_distinct: 0.95 },
+                // Ten evaluation points per trial, as a 1000-step trial with evalEvery 100 writes.
+                curve:
+                  status === 'queued'
+                    ? undefined
+                    : Object.fromEntries(Array.from({ length: 10 }, (_, j) => [(j + 1) * 100, { loss: 1.5 - j * 0.1, soft_acc: soft, hard_acc: hard }])),
+                step: status === 'running' ? 450 : undefined,
+                error: status === 'failed' ? 'loss became NaN at step 120' : undefined,
+              });
+            }
+  const store = ResultsStore.open(path);
+  const started = performance.now();
+  writeFixtureSweep(store, { name: 'bench', swept: ['tau', 'k', 'anneal', 'auxWeight', 'lr'], fixed: { steps: 1000, evalEvery: 100 }, trials });
+  store.close();
+  return `${trials.length} trials written in ${((performance.now() - started) / 1000).toFixed(1)} s`;
+}
+
+function measure(label: string, repeats: number, fn: () => unknown, target?: number): { label: string; median: number; p95: number } {
+  for (let i = 0; i < Math.min(3, repeats); i++) fn(); // warm the statement cache and the page cache
+  const times: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const t0 = performance.now();
+    fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  const median = times[Math.floor(times.length / 2)]!;
+  const p95 = times[Math.min(times.length - 1, Math.ceil(times.length * 0.95) - 1)]!;
+  const verdict = target === undefined ? '' : p95 < target ? `  ok (< ${target} ms)` : `  OVER ${target} ms`;
+  console.log(`${label.padEnd(58)} ${median.toFixed(2).padStart(8)} ${p95.toFixed(2).padStart(8)}${verdict}`);
+  return { label, median, p95 };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'dashboard-bench-'));
+try {
+  const path = join(dir, 'results.db');
+  console.log(`building ${TRIALS} trials in ${path} …`);
+  console.log(buildDatabase(path), `· ${(statSync(path).size / 1e6).toFixed(1)} MB`);
+  const reader = ResultsReader.open(path);
+  const sweep = reader.sweep('bench');
+  const { settings, metrics } = summaryColumns(sweep);
+  const base = ['key', 'config_key', 'status', 'seed', 'started_at', 'finished_at', 'train_ms', 'backend', 'error'] as const;
+  const running = reader.trials(sweep.id, ['running']).map((t) => t.id);
+  const first = readSnapshot(reader, sweep).snapshot;
+  console.log(`\n${'query (ms)'.padEnd(58)} ${'median'.padStart(8)} ${'p95'.padStart(8)}`);
+
+  console.log('— each query');
+  measure('dataVersion (idle poll)', 500, () => reader.dataVersion());
+  measure('findSweep', 200, () => reader.findSweep('bench'));
+  measure('counts', 200, () => reader.counts(sweep.id));
+  measure('runs', 200, () => reader.runs(sweep.id));
+  measure("trials(['running'])", 200, () => reader.trials(sweep.id, ['running']));
+  measure('metricPoints(loss of running trials)', 200, () => reader.metricPoints(sweep.id, { names: ['loss'], trialIds: running }));
+  measure(`trialSummary(${base.length} columns + ${settings.length} settings + ${metrics.length} metrics)`, 20, () => readTrials(reader, sweep));
+  console.log('— what trial_summary costs, column by column');
+  measure('trialSummary(key only)', 20, () => reader.trialSummary('bench', ['key']));
+  measure(`trialSummary(${base.length} trial columns)`, 20, () => reader.trialSummary('bench', [...base]));
+  measure(`trialSummary(${base.length} trial columns + ${settings.length} settings)`, 20, () => reader.trialSummary('bench', [...base, ...settings]));
+  measure(`trialSummary(${base.length} trial columns + ${metrics.length} metrics)`, 20, () => reader.trialSummary('bench', [...base, ...metrics]));
+
+  console.log('— refreshes');
+  const view = (snapshot: SweepSnapshot) => {
+    compareBy(snapshot.trials, 'tau');
+    leaderboard(snapshot.trials, sweep.swept, sortKeys(sweep.metric)[0]!);
+    timing(snapshot, Date.now());
+  };
+  // The last look as it was before two trials finished: they were running then.
+  const done = first.trials.filter((t) => t.status === 'completed').slice(-2).map((t) => t.key);
+  const wereRunning = done.map((key) => ({ ...reader.trialByKey(sweep.id, key)!, status: 'running' as const }));
+  const before: SweepSnapshot = {
+    ...first,
+    counts: { ...first.counts, completed: first.counts.completed - 2, running: first.counts.running + 2 },
+    running: [...first.running, ...wereRunning],
+    trials: first.trials.map((t) => (done.includes(t.key) ? { ...t, status: 'running', metrics: {}, finishedAt: null } : t)),
+  };
+  // The same, but the counts do not add up to "the running ones finished" (as after --retry-failed): a scan.
+  const requeued: SweepSnapshot = { ...before, running: first.running };
+  const expect = (snapshot: SweepSnapshot, read: string) => {
+    const result = readSnapshot(reader, sweep, snapshot);
+    if (result.read !== read) throw new Error(`bench: expected a ${read} read, got ${result.read}`);
+    return result.snapshot;
+  };
+  const idle = measure('idle poll (nothing changed: data_version)', 500, () => reader.dataVersion(), TARGET_MS);
+  const light = measure('light refresh (progress: counts, runs, running, curves)', 200, () => expect(first, 'kept'), TARGET_MS);
+  const lookup = measure('refresh after 2 running trials finished (lookups)', 100, () => expect(before, 'lookup'), TARGET_MS);
+  const scan = measure('refresh after trials were requeued (key/status scan)', 30, () => expect(requeued, 'incremental'), TARGET_MS);
+  const viewOnly = measure('view model of 10k trials (comparison, leaderboard, ETA)', 30, () => view(first), TARGET_MS);
+  const both = measure('refresh after 2 trials finished + view model', 30, () => view(expect(before, 'lookup')), TARGET_MS);
+  const full = measure('full refresh (first look: trial_summary with everything)', 20, () => readSnapshot(reader, sweep, undefined, { full: true }));
+  console.log(
+    `\nsummary (median / p95 ms): idle poll ${idle.median.toFixed(3)} · light ${light.median.toFixed(2)} / ${light.p95.toFixed(2)} · ` +
+      `trial finished ${lookup.median.toFixed(2)} / ${lookup.p95.toFixed(2)} · requeue scan ${scan.median.toFixed(1)} / ${scan.p95.toFixed(1)} · ` +
+      `view ${viewOnly.median.toFixed(1)} / ${viewOnly.p95.toFixed(1)} · trial finished + view ${both.median.toFixed(1)} / ${both.p95.toFixed(1)} · ` +
+      `full (startup) ${full.median.toFixed(1)} / ${full.p95.toFixed(1)}`,
+  );
+  reader.close();
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
