@@ -110,7 +110,9 @@ export function aggregate(data: SweepData, options: AggregateOptions = {}): Repo
     throw new UserError(
       counts.total === 0
         ? `sweep ${JSON.stringify(sweep.name)} has no trials; nothing to report (run it: ${runHint(sweep)})`
-        : `sweep ${JSON.stringify(sweep.name)} has no completed trials yet (${others}); nothing to report until one completes`,
+        : counts.queued + counts.running + counts.interrupted > 0
+          ? `sweep ${JSON.stringify(sweep.name)} has no completed trials yet (${others}); nothing to report until one completes`
+          : `sweep ${JSON.stringify(sweep.name)} has no completed trials (${others}); nothing to report (run them again: ${runHint(sweep)} --retry-failed)`,
     );
   }
 

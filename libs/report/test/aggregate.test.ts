@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '@l2x/errors';
 import { ResultsStore } from '@l2x/store';
+import { writeFixtureSweep } from '@l2x/store/fixtures';
 import { ReportReader, aggregate, buildReport, loadSweepData, metricOf, reportMetrics, type ReportRow, type ReportTable } from '../src/index.ts';
 import { writeReportFixture } from './fixture.ts';
 
@@ -129,6 +130,29 @@ describe('grouped by one setting', () => {
   });
 });
 
+describe('a sweep whose fixed settings changed between runs', () => {
+  it('shows the settings that vary beside the swept ones, and says so', () => {
+    const store = ResultsStore.open(join(dir, 'drift.db'));
+    const trial = (lr: number, seed: number, hard_acc: number) => ({ params: { tau: 0.1, lr }, seed, metrics: { hard_acc } });
+    writeFixtureSweep(store, { name: 'drift', swept: ['tau'], trials: [trial(1e-3, 0, 0.5), trial(1e-3, 1, 0.7), trial(5e-4, 0, 0.9)] });
+    store.close();
+    const other = ReportReader.open(join(dir, 'drift.db'));
+    try {
+      const table = buildReport(other, { sweep: 'drift' }).tables[0];
+      expect(table.keySettings).toEqual(['tau', 'lr']);
+      expect(table.rows.map((r) => [r.label, r.n])).toEqual([
+        ['tau=0.1, lr=0.0005', 1],
+        ['tau=0.1, lr=0.001', 2],
+      ]);
+      expect(table.notes).toContain(
+        "settings outside the sweep's parameters differ between trials (the sweep file changed between runs?): lr; they are shown as columns",
+      );
+    } finally {
+      other.close();
+    }
+  });
+});
+
 describe('two sweeps side by side', () => {
   it('matches rows on the settings either sweep varies', () => {
     const { comparison } = buildReport(reader, { sweep: 'grid', compare: 'batch' });
@@ -180,6 +204,20 @@ describe('bad input', () => {
       'sweep "empty" has no completed trials yet (2 queued, 1 interrupted); nothing to report until one completes',
     );
     expect(message(() => buildReport(reader, { sweep: 'grid', compare: 'empty' }))).toMatch(/^sweep "empty" has no completed trials yet/);
+  });
+
+  it('refuses a sweep whose trials all failed, and says how to run them again', () => {
+    const store = ResultsStore.open(join(dir, 'failed.db'));
+    writeFixtureSweep(store, { name: 'broken', swept: ['tau'], trials: [{ params: { tau: 0.1 }, seed: 0, status: 'failed' }] });
+    store.close();
+    const other = ReportReader.open(join(dir, 'failed.db'));
+    try {
+      expect(message(() => buildReport(other, { sweep: 'broken' }))).toBe(
+        'sweep "broken" has no completed trials (1 failed); nothing to report (run them again: npx nx run sweeper:run --config sweeps/broken.yaml --retry-failed)',
+      );
+    } finally {
+      other.close();
+    }
   });
 
   it('works on the sweeper\'s own store too (its end-of-run summary)', () => {
