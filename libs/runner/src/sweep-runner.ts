@@ -8,7 +8,8 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BackendName } from '@l2x/model/config';
 import type { ResultsStore, RunEnvironment, SweepRecord, TrialRecord } from '@l2x/store';
 import { expandSweep, type LoadedSweep } from '@l2x/sweep';
@@ -56,7 +57,8 @@ export interface RunSummary {
 }
 
 const WORKER_SCRIPT = fileURLToPath(new URL('./worker.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
+/** tsx's loader as a file URL: workers run the TypeScript sources, whatever folder the sweep was started from. */
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 interface Worker {
   slot: WorkerSlot;
@@ -138,12 +140,11 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
       const claimed = job.trials.filter((t) => store.claimTrial(t.id, { runId, worker: worker.slot.index, device: worker.slot.device }));
       if (claimed.length === 0) continue; // another sweeper took them
       worker.job = { ...job, trials: claimed };
-      for (const t of claimed) {
-        running.set(t.id, worker);
-        emit({ type: 'trial-started', trial: store.trial(t.id), worker: worker.slot.index });
-      }
+      for (const t of claimed) running.set(t.id, worker);
       const message: ParentMessage = { type: 'run', jobId: ++jobIds, backend: plan.backend, trials: claimed.map((t) => ({ trialId: t.id, settings: t.settings })) };
       worker.child.send(message);
+      // Sent before telling anyone: a listener that stops the sweep now reaches a worker that has the job.
+      for (const t of claimed) emit({ type: 'trial-started', trial: store.trial(t.id), worker: worker.slot.index });
       return;
     }
     worker.job = null;

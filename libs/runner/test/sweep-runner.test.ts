@@ -16,10 +16,7 @@ function inline(yaml: string) {
   return { spec: parseSweep(yaml, 'inline.yaml'), text: yaml, hash: sha256(yaml), path: 'inline.yaml' };
 }
 
-const tiny = `
-  trial: { ff: 32, steps: 30, evalEvery: 10, evalSize: 128, batchSize: 32 }
-  resources: { backend: cpu, workers: 2 }
-`;
+const tiny = `trial: { ff: 32, steps: 30, evalEvery: 10, evalSize: 128, batchSize: 32 }\nresources: { backend: wasm, workers: 2 }\n`;
 
 let dir: string;
 let store: ResultsStore;
@@ -58,17 +55,17 @@ describe('runSweep', () => {
   }, 120_000);
 
   it('stores a trial whose loss turns NaN as failed, and the others complete', async () => {
-    // tau = 1e-30 divides the logits into ±Infinity: the relaxation's softmax is NaN from the first step.
-    const sweep = inline(`name: nan\nseeds: 1\nparameters: { tau: { values: [1.0e-30, 0.5] } }\n${tiny}`);
+    // An auxiliary weight of 1e39 is Infinity in float32: the loss is not finite from the first step.
+    const sweep = inline(`name: nan\nmethod: grid\nseeds: 1\nparameters: { auxWeight: { values: [1.0e39, 0.5] } }\n${tiny}`);
     const summary = await runSweep({ store, sweep, env });
     expect(summary).toMatchObject({ status: 'failed', completed: 1, failed: 1 });
     const failed = store.trials(summary.sweepId, ['failed']);
-    expect(failed[0]!.params).toEqual({ tau: 1e-30 });
-    expect(failed[0]!.error).toMatch(/NaN|finite/i);
+    expect(failed[0]!.params).toEqual({ auxWeight: 1e39 });
+    expect(failed[0]!.error).toMatch(/not finite|NaN/i);
   }, 120_000);
 
   it('stops cleanly when aborted: running trials become interrupted and the next run finishes them', async () => {
-    const sweep = inline(`name: stop\nseeds: 2\nparameters: { k: { values: [1, 2, 3] } }\n${tiny.replace('steps: 30', 'steps: 400')}`);
+    const sweep = inline(`name: stop\nmethod: grid\nseeds: 2\nparameters: { k: { values: [1, 2] } }\n${tiny.replace('steps: 30', 'steps: 200')}`);
     const stop = new AbortController();
     const first = await runSweep({
       store, sweep, env, signal: stop.signal,
@@ -78,6 +75,6 @@ describe('runSweep', () => {
     expect(first.interrupted).toBeGreaterThan(0);
     expect(store.trials(first.sweepId, ['running'])).toEqual([]);
     const second = await runSweep({ store, sweep, env });
-    expect(second).toMatchObject({ status: 'completed', completed: 6, total: 6 });
+    expect(second).toMatchObject({ status: 'completed', completed: 4, total: 4 });
   }, 120_000);
 });
