@@ -3,7 +3,7 @@
  * Every case runs in-process through main(); two also run the real entry point in a child process, as
  * `nx run dashboard:start` does, for the process's exit code.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,12 +79,32 @@ describe('dashboard CLI on bad input', () => {
     await check(inProcess, file, args, message);
   });
 
-  it('exits with 2 from the real entry point', async () => {
+  it.concurrent('exits with 2 from the real entry point', async () => {
     await Promise.all(cases.filter(([name]) => name === 'a missing file' || name === 'a newer schema').map(([, args, file, message]) => check(run, file, args, message)));
   }, 30_000);
 });
 
 describe('dashboard CLI', () => {
+  it.concurrent('draws the latest sweep of a database given relative to where the user typed', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', entry, '--db', 'tau.db'], {
+      cwd: WORKSPACE_ROOT,
+      env: { ...process.env, INIT_CWD: dir, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    const deadline = Date.now() + 20_000;
+    while (!stdout.includes('Leaderboard') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGTERM');
+    await exited;
+    expect(stderr).toBe('');
+    expect(stdout).toContain('sweep tau · elapsed');
+    expect(stdout).toMatch(/1\/1 done · 0 running · 0 queued · 0 failed/);
+  }, 30_000);
+
   it('resolves --db from where the user typed, the default from the workspace root', () => {
     expect(resolveDbPath('x.db', '/home/me/work')).toBe('/home/me/work/x.db');
     expect(resolveDbPath('/abs/x.db', '/home/me')).toBe('/abs/x.db');

@@ -52,7 +52,7 @@ describe('Dashboard', () => {
     expect(frame).toMatch(/^w[01] tau=0\.5 seed=1 .* 450\/1000 loss █▄▂▁ +0\.650$/m);
     expect(frame).toMatch(/^─ Failed · 1 trial/m);
     expect(frame).toContain('✗ tau=0.5 seed=0  loss became NaN at step 120');
-    expect(frame).toMatch(/^› 1\. tau=1 +1 0\.870 /m);
+    expect(frame).toMatch(/^› 1\. 1 +1 0\.870 /m);
     expect(widest(frame)).toBeLessThanOrEqual(80);
     expect(height(frame)).toBeLessThanOrEqual(23);
   });
@@ -66,7 +66,8 @@ describe('Dashboard', () => {
     expect(frame).toMatch(/^0\.05 3\/3 0\.954±0\.010 0\.756±0\.015 0\.198±0\.005 0\.600±0\.000 █+▀+ *$/m);
     expect(frame).not.toContain('Running');
     expect(frame).not.toContain('Failed');
-    expect(frame).toMatch(/^› 1\. tau=0\.5 +3 0\.876±0\.015/m);
+    expect(frame).toMatch(/^ +# tau +n hard_acc /m);
+    expect(frame).toMatch(/^› 1\. 0\.5 +3 0\.876±0\.015/m);
     expect(frame).toContain('↑/↓ move · tab group by · s sort · q quit');
   });
 
@@ -103,7 +104,8 @@ describe('Dashboard', () => {
     expect(frame).toMatch(/^masked +6\/6 /m);
     app.stdin.write('s');
     frame = await waitForFrame(app, (f) => f.includes('by gap, lowest first'));
-    expect(frame).toMatch(/^› 1\. sampler=relaxed-topk approximator=masked +2 0\.049/m);
+    expect(frame).toMatch(/^ +# sampler +approximator +n gap /m);
+    expect(frame).toMatch(/^› 1\. relaxed-topk +masked +2 0\.049/m);
     app.stdin.write(DOWN);
     app.stdin.write(DOWN);
     frame = await waitForFrame(app, (f) => /^› 3\./m.test(f));

@@ -228,7 +228,7 @@ export function Dashboard({ reader, sweep, pollMs = 1000, colour, onQuit, exitOn
         />
         <RunningTrials width={width} colour={useColour} rows={view.running} height={heights.running!} />
         <FailedTrials width={width} colour={useColour} rows={view.failed} height={heights.failed! + heights.moreFailed!} />
-        <Leaderboard width={width} colour={useColour} sort={view.sort} rows={view.board} selected={selected} height={heights.leaderboard!} />
+        <Leaderboard width={width} colour={useColour} settings={record.swept} sort={view.sort} rows={view.board} selected={selected} height={heights.leaderboard!} />
         <Footer width={width} colour={useColour} problem={state.kind === 'error' ? state.message : undefined} />
       </Box>
     </>

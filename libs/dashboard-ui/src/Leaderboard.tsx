@@ -7,6 +7,8 @@ import type { LeaderRow, SortKey } from './view-model.ts';
 export interface LeaderboardProps {
   width: number;
   colour: boolean;
+  /** The swept settings: the column names of a configuration's values. */
+  settings: string[];
   sort: SortKey;
   rows: LeaderRow[];
   /** Index of the highlighted row (↑/↓). */
@@ -31,7 +33,7 @@ const MEANS = [
 ] as const;
 
 /** Configurations ranked by the sort metric (mean ± 95% CI over seeds), with their soft, hard, gap and precision means. */
-export function Leaderboard({ width, colour, sort, rows, selected, height }: LeaderboardProps) {
+export function Leaderboard({ width, colour, settings, sort, rows, selected, height }: LeaderboardProps) {
   if (height <= 0) return null;
   const order = sort.goal === 'maximize' ? 'highest first' : 'lowest first';
   const full = `Leaderboard · ${rows.length} configuration${rows.length === 1 ? '' : 's'} · by ${sort.metric}, ${order}`;
@@ -53,13 +55,17 @@ export function Leaderboard({ width, colour, sort, rows, selected, height }: Lea
   // The four means (6 columns each) go when the settings would have fewer than 16 columns left.
   const means = width - fixed - 1 - MEANS.length * 6 >= 16 ? MEANS : [];
   const labelWidth = Math.max(6, width - fixed - 1 - means.length * 6);
+  // The configuration as one column per swept setting, named in the header (`tau k`, then `0.1 3`).
+  const widths = settings.map((name, i) => Math.max(name.length, ...visible.map((r) => (r.values[i] ?? '').length)));
+  const columns = (cells: readonly string[]) => cells.map((cell, i) => (i === cells.length - 1 ? cell : pad(cell, widths[i]!))).join(' ');
+  const names = settings.length ? columns(settings) : 'configuration';
 
   return (
     <Box flexDirection="column" width={width}>
       <SectionTitle width={width} colour={colour} title={title} hint="s: sort" />
       <Text wrap="truncate-end" bold={colour}>
         {'  '}
-        {pad('#', rankWidth, 'right')} {pad('configuration', labelWidth)} {pad('n', nWidth, 'right')} {pad(sort.metric, valueWidth)}
+        {pad('#', rankWidth, 'right')} {pad(names, labelWidth)} {pad('n', nWidth, 'right')} {pad(sort.metric, valueWidth)}
         {means.map((m) => ` ${pad(m.name, 5, 'right')}`).join('')}
       </Text>
       {visible.map((row, i) => {
@@ -67,7 +73,7 @@ export function Leaderboard({ width, colour, sort, rows, selected, height }: Lea
         return (
           <Text key={row.configKey} wrap="truncate-end" inverse={colour && isSelected}>
             <Text color={isSelected ? tint(colour, 'selected') : undefined}>{isSelected ? '›' : ' '}</Text>{' '}
-            {pad(`${row.rank}.`, rankWidth, 'right')} {pad(row.label, labelWidth)} {pad(String(row.n), nWidth, 'right')}{' '}
+            {pad(`${row.rank}.`, rankWidth, 'right')} {pad(settings.length ? columns(row.values) : row.label, labelWidth)} {pad(String(row.n), nWidth, 'right')}{' '}
             <Text bold={colour}>{pad(meanCi(row.value), valueWidth)}</Text>
             {means.map((m) => ` ${pad(num(row[m.key], 3), 5, 'right')}`).join('')}
           </Text>

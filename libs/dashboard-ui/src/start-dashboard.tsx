@@ -62,9 +62,10 @@ export function startDashboard(options: StartDashboardOptions): DashboardHandle 
       pollMs={options.pollMs}
     />,
     {
-      stdout: options.stdout,
-      stdin: options.stdin,
-      stderr: options.stderr,
+      // Only the streams given: an undefined one would replace Ink's default (the process's).
+      ...(options.stdout && { stdout: options.stdout }),
+      ...(options.stdin && { stdin: options.stdin }),
+      ...(options.stderr && { stderr: options.stderr }),
       // q and Ctrl-C are handled by the dashboard so that onQuit hears both.
       exitOnCtrlC: false,
     },

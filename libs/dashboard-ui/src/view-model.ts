@@ -135,6 +135,8 @@ export interface LeaderRow {
   rank: number;
   /** `tau=0.1 k=3`: the configuration's swept settings. */
   label: string;
+  /** The same values alone, in the order of the swept settings. */
+  values: string[];
   /** Completed seeds. */
   n: number;
   /** The sort metric over seeds. */
@@ -172,6 +174,7 @@ export function leaderboard(trials: readonly TrialRow[], swept: readonly string[
       configKey,
       rank: 0,
       label: settingsLabel(list[0]!.settings, swept),
+      values: swept.map((name) => showSetting(list[0]!.settings[name])),
       n: list.length,
       mean: mean(list, sort.metric),
       // The interval (a t quantile per configuration) only for the rows that are shown.
