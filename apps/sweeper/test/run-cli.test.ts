@@ -5,12 +5,14 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ResultsReader } from '@l2x/store';
 
 const ROOT = join(import.meta.dirname, '../../..');
 const MAIN = join(ROOT, 'apps/sweeper/src/main.ts');
-const TSX = import.meta.resolve('tsx');
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 let dir: string;
 beforeEach(() => {
@@ -41,11 +43,11 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<void>
 
 function sweepFile(name: string, body: string): string {
   const path = join(dir, `${name}.yaml`);
-  writeFileSync(path, `name: ${name}\n${body}`);
+  writeFileSync(path, `name: ${name}\nmethod: grid\n${body}`);
   return path;
 }
 
-const tiny = `trial: { ff: 32, steps: 40, evalEvery: 10, evalSize: 128, batchSize: 32 }\nresources: { backend: cpu, workers: 1 }\n`;
+const tiny = `trial: { ff: 32, steps: 40, evalEvery: 10, evalSize: 128, batchSize: 32 }\nresources: { backend: wasm, workers: 1 }\n`;
 
 describe('sweeper run: bad input', () => {
   it('names the file, line and column, the key, the bad value and what is allowed; writes nothing', () => {

@@ -1,7 +1,6 @@
 /** `sweeper run --config FILE`: runs (or resumes) a sweep into results.db. */
 import confirm from '@inquirer/confirm';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { startDashboard } from '@l2x/dashboard-ui';
 import { UserError } from '@l2x/errors';
 import { BACKENDS, type BackendName } from '@l2x/model/config';
 import { runSweep, type RunnerEvent } from '@l2x/runner';
@@ -62,9 +61,11 @@ export async function run(flags: RunFlags, argv: string[]): Promise<number> {
 
     const useDashboard = flags.dashboard && process.stdout.isTTY === true;
     const lines = plainOutput((line) => process.stdout.write(`${line}\n`));
-    let dashboard: ReturnType<typeof startDashboard> | undefined;
+    // Loaded only when shown: Ink and React cost a second of start-up that plain runs need not pay.
+    const startDashboard = useDashboard ? (await import('@l2x/dashboard-ui')).startDashboard : undefined;
+    let dashboard: { unmount(): void } | undefined;
     const onEvent = (event: RunnerEvent) => {
-      if (!useDashboard) return lines(event);
+      if (!startDashboard) return lines(event);
       if (event.type === 'planned' && !dashboard) dashboard = startDashboard({ dbPath, sweep: sweep.spec.name, onQuit: () => stop.abort() });
     };
 
@@ -84,7 +85,7 @@ export async function run(flags: RunFlags, argv: string[]): Promise<number> {
       dashboard?.unmount();
     });
 
-    printSummary(store, sweep.spec.name, summary, (line) => process.stdout.write(`${line}\n`));
+    await printSummary(store, sweep.spec.name, summary, (line) => process.stdout.write(`${line}\n`));
     if (summary.status === 'interrupted') return 130;
     return summary.failed > 0 ? 1 : 0;
   } finally {
