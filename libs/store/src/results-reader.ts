@@ -19,7 +19,7 @@ import {
 
 /** Columns of the trial_summary view that callers may ask for. */
 export const TRIAL_SUMMARY_COLUMNS = [
-  'sweep', 'key', 'config_key', 'status', 'seed', 'backend', 'device', 'worker', 'step', 'steps', 'attempts',
+  'sweep', 'key', 'config_key', 'status', 'seed', 'backend', 'device', 'worker', 'step', 'attempts',
   'started_at', 'finished_at', 'train_ms', 'error',
   ...SETTING_NAMES.filter((name) => name !== 'seed'),
   ...METRIC_NAMES,

@@ -109,7 +109,7 @@ export function viewStatements(): string[] {
     `CREATE VIEW trial_summary AS
   SELECT
     w.name AS sweep,
-    t.key, t.config_key, t.status, t.seed, t.backend, t.device, t.worker, t.step, t.steps, t.attempts,
+    t.key, t.config_key, t.status, t.seed, t.backend, t.device, t.worker, t.step, t.attempts,
     t.started_at, t.finished_at, t.train_ms, t.error,
     ${SETTINGS_BUT_SEED.map((name) => `json_extract(t.settings, '$.${name}') AS "${name}"`).join(',\n    ')},
     ${finalMetrics}

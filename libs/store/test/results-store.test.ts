@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, type Settings } from '@l2x/model/config';
+import { DEFAULT_SETTINGS, METRIC_NAMES, SETTING_NAMES, type Settings } from '@l2x/model/config';
 import { UserError } from '@l2x/errors';
 import { ResultsReader, ResultsStore, SCHEMA_VERSION, type RunEnvironment, type TrialInput } from '../src/index.ts';
 
@@ -144,6 +144,17 @@ describe.each([
     expect((config[0] as { hard_acc_mean: number }).hard_acc_mean).toBeCloseTo(0.7, 12);
     expect((config[0] as { hard_acc_std: number }).hard_acc_std).toBeCloseTo(0.1, 12);
     expect(config[1]).toMatchObject({ tau: 0.5, n: 1, hard_acc_mean: 0.5, hard_acc_std: null });
+  });
+
+  it('names each view column once: every setting and metric under its own name', () => {
+    const db = (store as unknown as { db: Database.Database }).db;
+    for (const view of ['trial_summary', 'config_summary']) {
+      const columns = (db.pragma(`table_info(${view})`) as { name: string }[]).map((c) => c.name);
+      expect(new Set(columns).size, view).toBe(columns.length);
+      expect(columns).toEqual(expect.arrayContaining(['sweep', 'config_key', 'tau', 'k', 'anneal', 'attention', 'steps']));
+    }
+    const trialColumns = (db.pragma('table_info(trial_summary)') as { name: string }[]).map((c) => c.name);
+    expect(trialColumns).toEqual(expect.arrayContaining([...SETTING_NAMES, ...METRIC_NAMES, 'key', 'status', 'backend']));
   });
 
   it('deletes a sweep with everything it holds', () => {
