@@ -20,8 +20,8 @@ export function finishedLine(entry: FinishedEntry): string {
 export function FinishedLog({ width, colour, entries }: FinishedLogProps) {
   return (
     <Static items={entries}>
-      {(entry) => (
-        <Text key={`${entry.key}:${entry.status}`} color={tint(colour, entry.status === 'failed' ? 'failed' : 'completed')}>
+      {(entry, index) => (
+        <Text key={`${index}:${entry.key}`} color={tint(colour, entry.status === 'failed' ? 'failed' : 'completed')}>
           {fit(finishedLine(entry), width)}
         </Text>
       )}

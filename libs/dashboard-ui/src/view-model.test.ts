@@ -94,7 +94,8 @@ describe('leaderboard', () => {
   });
 
   it('cycles sorts starting from the sweep metric', () => {
-    expect(sortKeys({ name: 'gap', goal: 'minimize' }).map((k) => k.metric)).toEqual(['gap', 'hard_acc', 'precision', 'soft_acc', 'loss']);
+    expect(sortKeys({ name: 'gap', goal: 'minimize' }).map((k) => k.metric)).toEqual(['gap', 'hard_acc', 'precision', 'soft_acc']);
+    expect(sortKeys({ name: 'loss', goal: 'minimize' }).map((k) => k.metric)).toEqual(['loss', 'hard_acc', 'gap', 'precision', 'soft_acc']);
     expect(sortKeys({ name: 'hard_acc', goal: 'maximize' })[0]).toEqual({ metric: 'hard_acc', goal: 'maximize' });
   });
 });

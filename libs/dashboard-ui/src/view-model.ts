@@ -116,7 +116,7 @@ export interface SortKey {
   goal: Goal;
 }
 
-/** The sorts `s` cycles through: the sweep's own metric and goal first. */
+/** The sorts `s` cycles through: the sweep's own metric and goal first, then the compared metrics (all of them read). */
 export function sortKeys(metric: { name: string; goal: Goal }): SortKey[] {
   const keys: SortKey[] = [{ metric: metric.name, goal: metric.goal }];
   for (const key of [
@@ -124,7 +124,6 @@ export function sortKeys(metric: { name: string; goal: Goal }): SortKey[] {
     { metric: 'gap', goal: 'minimize' },
     { metric: 'precision', goal: 'maximize' },
     { metric: 'soft_acc', goal: 'maximize' },
-    { metric: 'loss', goal: 'minimize' },
   ] as const)
     if (!keys.some((k) => k.metric === key.metric)) keys.push(key);
   return keys;
@@ -173,7 +172,7 @@ export function leaderboard(trials: readonly TrialRow[], swept: readonly string[
     return {
       configKey,
       rank: 0,
-      label: settingsLabel(list[0]!.settings, swept),
+      label: settingsLabel(list[0]!.settings, swept) || 'all trials',
       values: swept.map((name) => showSetting(list[0]!.settings[name])),
       n: list.length,
       mean: mean(list, sort.metric),
