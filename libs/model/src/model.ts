@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { Approximator, Attention, Sampler, Settings } from './config.ts';
-import { feedForward, layerNorm, linear, oneHot, withGradient } from './ops.ts';
+import { feedForward, layerNorm, linear, oneHot, productsPerTrial, stacked, withGradient, type Weight } from './ops.ts';
 import { splitColumns } from './kernels.ts';
 import type { Rng } from './random.ts';
 
@@ -106,14 +106,23 @@ export function initialParams(m: ModelSpec, rng: Rng): Float32Array {
   return out;
 }
 
-export type Params = Record<string, Tensor>;
+/** Named parameters: one tensor per trial where products take them one trial at a time, else stacked [P, ...]. */
+export type Params = Record<string, Weight>;
 
-/** The flat parameter vector [P, n] → named parameters [P, ...shape] (in-heap copies, gradient = concat). */
+/**
+ * The flat parameter vector [P, n] → named parameters, in one in-heap copy kernel (its gradient is one concat).
+ * With products per trial (wasm, cpu) each parameter is a list of P tensors [...shape]; otherwise [P, ...shape].
+ */
 export function unpackParams(m: ModelSpec, theta: Tensor): Params {
   const specs = paramSpecs(m);
-  const trials = theta.shape[0]!;
-  const pieces = splitColumns(theta, specs.map((p) => p.shape.reduce((a, b) => a * b, 1)));
-  return Object.fromEntries(specs.map((p, i) => [p.name, tf.reshape(pieces[i]!, [trials, ...p.shape])]));
+  const [trials, n] = theta.shape as [number, number];
+  const sizes = specs.map((p) => p.shape.reduce((a, b) => a * b, 1));
+  if (!productsPerTrial()) {
+    const pieces = splitColumns(theta, sizes, specs.map((p) => [trials, ...p.shape]));
+    return Object.fromEntries(specs.map((p, i) => [p.name, pieces[i]!]));
+  }
+  const pieces = splitColumns(tf.reshape(theta, [1, trials * n]), new Array(trials).fill(sizes).flat(), new Array(trials).fill(specs.map((p) => p.shape)).flat());
+  return Object.fromEntries(specs.map((p, i) => [p.name, Array.from({ length: trials }, (_, t) => pieces[t * specs.length + i]!)]));
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -138,7 +147,7 @@ function dropout(x: Tensor, ctx: Context): Tensor {
 }
 
 /** Token ids → vectors. A one-hot product rather than tf.gather, whose gradient wasm lacks. */
-export function embed(ids: Tensor, table: Tensor, ctx: Context): Tensor {
+export function embed(ids: Tensor, table: Weight, ctx: Context): Tensor {
   const { vocab } = ctx.spec;
   const rows = oneHot(tf.sub(tf.reshape(ids, [ctx.trials, -1]), tf.scalar(1, 'int32')), vocab - 1); // [P, N, V−1]; id 0 → zeros
   return linear(rows, table, null, 'linear', true); // [P, N, D]
@@ -157,8 +166,8 @@ function splitHeads(qkv: Tensor, ctx: Context): [Tensor, Tensor, Tensor] {
   if (attention === 'batch') x = tf.transpose(x, [0, 2, 1, 3]); // [P, T, B, 3D]
   const t = tf.transpose(tf.reshape(x, [groups, seq, 3 * heads, dh]), [0, 2, 1, 3]); // [G, 3H, S, dh]
   const part = heads * seq * dh;
-  const [q, k, v] = splitColumns(tf.reshape(t, [groups, 3 * part]), [part, part, part]); // each [G, H·S·dh]
-  return [q, k, v].map((p) => tf.reshape(p!, [groups * heads, seq, dh])) as [Tensor, Tensor, Tensor];
+  const shape = [groups * heads, seq, dh];
+  return splitColumns(tf.reshape(t, [groups, 3 * part]), [part, part, part], [shape, shape, shape]) as [Tensor, Tensor, Tensor];
 }
 
 /** [G·H, S, dh] → [P, N, D] */
@@ -192,10 +201,10 @@ function selfAttention(x: Tensor, p: Params, prefix: string, ctx: Context, keyBi
 /** Post-LayerNorm encoder layer, as nn.TransformerEncoderLayer (norm_first=False, ReLU). */
 function encoderLayer(x: Tensor, p: Params, prefix: string, ctx: Context, keyBias: Tensor | null): Tensor {
   const { dropout: rate } = ctx.spec;
-  x = layerNorm(tf.add(x, dropout(selfAttention(x, p, prefix, ctx, keyBias), ctx)), p[`${prefix}.ln1.g`]!, p[`${prefix}.ln1.b`]!);
+  x = layerNorm(tf.add(x, dropout(selfAttention(x, p, prefix, ctx, keyBias), ctx)), stacked(p[`${prefix}.ln1.g`]!), stacked(p[`${prefix}.ln1.b`]!));
   const keep = ctx.keep ? ctx.keep([x.shape[1]!, ctx.spec.ff], false) : null; // [P, N, F] 0/1
   const f = feedForward(x, p[`${prefix}.ff1.w`]!, p[`${prefix}.ff1.b`]!, p[`${prefix}.ff2.w`]!, p[`${prefix}.ff2.b`]!, keep, keep ? 1 / (1 - rate) : 1);
-  return layerNorm(tf.add(x, dropout(f, ctx)), p[`${prefix}.ln2.g`]!, p[`${prefix}.ln2.b`]!); // [P, N, D]
+  return layerNorm(tf.add(x, dropout(f, ctx)), stacked(p[`${prefix}.ln2.g`]!), stacked(p[`${prefix}.ln2.b`]!)); // [P, N, D]
 }
 
 /** Embedded input [P, N, D] → hidden states [P, N, D]. */

@@ -12,29 +12,36 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradSaveFunc, Tensor } from '@tensorflow/tfjs-core';
-import { fusedBias, splitColumns } from './kernels.ts';
+import { fusedBias, splitColumns, stack } from './kernels.ts';
 
 type Activation = 'linear' | 'relu';
 
+let forcedProducts: 'per-trial' | 'batched' | null = null;
+
+/** Overrides the choice below (tests exercise the batched path on the cpu backend). null = automatic. */
+export function forceProducts(mode: 'per-trial' | 'batched' | null): void {
+  forcedProducts = mode;
+}
+
 /** One 2-D product per trial (wasm, cpu) or one batched product for the pack (native TensorFlow). */
 export function productsPerTrial(): boolean {
+  if (forcedProducts) return forcedProducts === 'per-trial';
   return tf.getBackend() !== 'tensorflow';
 }
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
-/** [P, ...rest] → P tensors [...rest]; a reshape when P = 1, P in-heap copies otherwise. */
+/** [P, ...rest] → P tensors [...rest]; a reshape when P = 1, one in-heap copy kernel otherwise. */
 export function unstackTrials(x: Tensor): Tensor[] {
   const [trials, ...rest] = x.shape as [number, ...number[]];
   if (trials === 1) return [tf.reshape(x, rest)];
   const n = size(rest);
-  return splitColumns(tf.reshape(x, [1, trials * n]), new Array<number>(trials).fill(n)).map((t) => tf.reshape(t, rest));
+  return splitColumns(tf.reshape(x, [1, trials * n]), new Array<number>(trials).fill(n), new Array<number[]>(trials).fill(rest));
 }
 
 /** P tensors [...rest] → [P, ...rest]. */
 export function stackTrials(xs: Tensor[]): Tensor {
-  const expanded = xs.map((x) => tf.expandDims(x, 0));
-  return expanded.length === 1 ? expanded[0]! : tf.concat(expanded, 0);
+  return stack(xs);
 }
 
 /** Runs `f` with a hand-written gradient (tf.customGrad with a typed, array-shaped signature). */
@@ -68,38 +75,60 @@ function products(xs: Tensor[], ws: Tensor[], bs: Tensor[] | null, activation: A
   return xs.map((x, p) => tf.fused.matMul({ a: x as tf.Tensor2D, b: ws[p] as tf.Tensor2D, bias: bs ? fusedBias(bs[p]!) : undefined, activation }));
 }
 
+/** A parameter: stacked over the trials [P, ...shape], or one tensor per trial (how products take them on wasm). */
+export type Weight = Tensor | Tensor[];
+
+export function trialList(w: Weight): Tensor[] {
+  return Array.isArray(w) ? w : unstackTrials(w);
+}
+
+export function stacked(w: Weight): Tensor {
+  return Array.isArray(w) ? stackTrials(w) : w;
+}
+
 /**
  * y = act(x @ w + b): x [P, M, K], w [P, K, N], b [P, N] → [P, M, N].
  * With `constantInput` no gradient is computed for x (the embedding's one-hot input).
  */
-export function linear(x: Tensor, w: Tensor, b: Tensor | null, activation: Activation = 'linear', constantInput = false): Tensor {
+export function linear(x: Tensor, w: Weight, b: Weight | null, activation: Activation = 'linear', constantInput = false): Tensor {
+  if (!productsPerTrial()) return linearBatched(x, stacked(w), b ? stacked(b) : null, activation, constantInput);
+  const ws = trialList(w);
+  const bs = b ? trialList(b) : null;
+  const trials = ws.length;
+  const xShape = x.shape;
+  // Only tensors passed to save() outlive the forward pass (TensorFlow.js disposes the rest before backward).
+  return withGradient([x, ...ws, ...(bs ?? [])], ([x], save) => {
+    const xs = unstackTrials(x!);
+    const ys = products(xs, ws, bs, activation); // [M, N] each
+    save([...xs, ...ys, ...ws]);
+    return {
+      value: stackTrials(ys),
+      gradFunc: (dy, saved) => {
+        const xs = saved.slice(0, trials), ys = saved.slice(trials, 2 * trials), ws = saved.slice(2 * trials);
+        const dys = unstackTrials(dy);
+        const dz = activation === 'relu' ? dys.map((d, p) => tf.mul(d, tf.step(ys[p]!))) : dys; // relu'(z) = step(relu(z))
+        const dx = constantInput ? tf.zeros(xShape) : stackTrials(dz.map((d, p) => tf.matMul(d, tf.transpose(ws[p]!)))); // [M, K]
+        const dw = dz.map((d, p) => innerProduct(xs[p]!, d)); // [K, N]
+        return [dx, ...dw, ...(bs ? dz.map(columnSum) : [])];
+      },
+    };
+  });
+}
+
+/** linear() as one batched product for the pack (native TensorFlow backends). */
+function linearBatched(x: Tensor, w: Tensor, b: Tensor | null, activation: Activation, constantInput: boolean): Tensor {
   const trials = x.shape[0]!;
-  const inputs = b ? [x, w, b] : [x, w];
-  return withGradient(inputs, ([x, w, b], save) => {
-    let y: Tensor;
-    if (productsPerTrial()) {
-      y = stackTrials(products(unstackTrials(x!), unstackTrials(w!), b ? unstackTrials(b) : null, activation));
-    } else {
-      const bias = b ? tf.reshape(b, [trials, 1, b.shape[1]!]) : undefined;
-      y = tf.fused.matMul({ a: x as tf.Tensor3D, b: w as tf.Tensor3D, bias, activation });
-    }
+  return withGradient(b ? [x, w, b] : [x, w], ([x, w, b], save) => {
+    const bias = b ? tf.reshape(b, [trials, 1, b.shape[1]!]) : undefined;
+    const y = tf.fused.matMul({ a: x as tf.Tensor3D, b: w as tf.Tensor3D, bias, activation });
     save([x!, w!, y]);
     return {
       value: y,
       gradFunc: (dy, [x, w, y]) => {
-        const dz = activation === 'relu' ? tf.mul(dy, tf.step(y!)) : dy; // relu'(z) = step(relu(z))
-        let dx: Tensor, dw: Tensor, db: Tensor;
-        if (productsPerTrial()) {
-          const xs = unstackTrials(x!), ws = unstackTrials(w!), dzs = unstackTrials(dz);
-          dx = constantInput ? tf.zerosLike(x!) : stackTrials(dzs.map((d, p) => tf.matMul(d, tf.transpose(ws[p]!)))); // [M, K]
-          dw = stackTrials(dzs.map((d, p) => innerProduct(xs[p]!, d))); // [K, N]
-          db = stackTrials(dzs.map(columnSum)); // [N]
-        } else {
-          dx = constantInput ? tf.zerosLike(x!) : tf.matMul(dz, w!, false, true);
-          dw = tf.matMul(x!, dz, true, false);
-          db = tf.sum(dz, 1);
-        }
-        return b ? [dx, dw, db] : [dx, dw];
+        const dz = activation === 'relu' ? tf.mul(dy, tf.step(y!)) : dy;
+        const dx = constantInput ? tf.zerosLike(x!) : tf.matMul(dz, w!, false, true);
+        const dw = tf.matMul(x!, dz, true, false);
+        return b ? [dx, dw, tf.sum(dz, 1)] : [dx, dw];
       },
     };
   });
@@ -112,45 +141,49 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null, activation: Activ
  * instead of M·F). Backward needs one elementwise pass over [M, F] for the mask and ReLU together:
  * h = relu(z)·keep > 0 exactly where both let the gradient through.
  */
-export function feedForward(x: Tensor, w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor, keep: Tensor | null, scale: number): Tensor {
+export function feedForward(x: Tensor, w1: Weight, b1: Weight, w2: Weight, b2: Weight, keep: Tensor | null, scale: number): Tensor {
+  if (!productsPerTrial()) return feedForwardBatched(x, stacked(w1), stacked(b1), stacked(w2), stacked(b2), keep, scale);
+  const [w1s, b1s, w2s, b2s] = [w1, b1, w2, b2].map(trialList) as [Tensor[], Tensor[], Tensor[], Tensor[]];
+  const trials = w1s.length;
+  return withGradient([x, ...w1s, ...b1s, ...w2s, ...b2s], ([x], save) => {
+    const xs = unstackTrials(x!);
+    const scaled = w2s.map((w) => (scale === 1 ? w : tf.mul(w, scale)));
+    const keeps = keep ? unstackTrials(keep) : null;
+    const hs = products(xs, w1s, b1s, 'relu').map((z, p) => (keeps ? tf.mul(z, keeps[p]!) : z)); // [M, F], dropout
+    const ys = products(hs, scaled, b2s, 'linear'); // [M, D]
+    save([...xs, ...scaled, ...hs, ...w1s]);
+    return {
+      value: stackTrials(ys),
+      gradFunc: (dy, saved) => {
+        const [xs, scaled, hs, w1s] = [0, 1, 2, 3].map((i) => saved.slice(i * trials, (i + 1) * trials)) as [Tensor[], Tensor[], Tensor[], Tensor[]];
+        const dys = unstackTrials(dy);
+        const dz = dys.map((d, p) => tf.mul(tf.matMul(d, tf.transpose(scaled[p]!)), tf.step(hs[p]!))); // [M, F]
+        return [
+          stackTrials(dz.map((d, p) => tf.matMul(d, tf.transpose(w1s[p]!)))), // dx [M, D]
+          ...dz.map((d, p) => innerProduct(xs[p]!, d)), // dw1 [D, F]
+          ...dz.map(columnSum), // db1 [F]
+          ...dys.map((d, p) => tf.mul(innerProduct(hs[p]!, d), scale)), // dw2 [F, D]
+          ...dys.map(columnSum), // db2 [D]
+        ];
+      },
+    };
+  });
+}
+
+/** feedForward() with batched products (native TensorFlow backends). */
+function feedForwardBatched(x: Tensor, w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor, keep: Tensor | null, scale: number): Tensor {
   return withGradient([x, w1, b1, w2, b2], ([x, w1, b1, w2, b2], save) => {
+    const trials = x!.shape[0]!;
     const w2s = scale === 1 ? w2! : tf.mul(w2!, scale);
-    let h: Tensor, y: Tensor;
-    if (productsPerTrial()) {
-      const z = products(unstackTrials(x!), unstackTrials(w1!), unstackTrials(b1!), 'relu'); // [M, F]
-      const keeps = keep ? unstackTrials(keep) : null;
-      const hs = keeps ? z.map((zp, p) => tf.mul(zp, keeps[p]!)) : z; // dropout
-      h = stackTrials(hs);
-      y = stackTrials(products(hs, unstackTrials(w2s), unstackTrials(b2!), 'linear')); // [M, D]
-    } else {
-      const [trials] = x!.shape;
-      const z = tf.fused.matMul({ a: x as tf.Tensor3D, b: w1 as tf.Tensor3D, bias: tf.reshape(b1!, [trials, 1, -1]), activation: 'relu' });
-      h = keep ? tf.mul(z, keep) : z;
-      y = tf.fused.matMul({ a: h as tf.Tensor3D, b: w2s as tf.Tensor3D, bias: tf.reshape(b2!, [trials, 1, -1]) });
-    }
+    const z = tf.fused.matMul({ a: x as tf.Tensor3D, b: w1 as tf.Tensor3D, bias: tf.reshape(b1!, [trials, 1, -1]), activation: 'relu' });
+    const h = keep ? tf.mul(z, keep) : z;
+    const y = tf.fused.matMul({ a: h as tf.Tensor3D, b: w2s as tf.Tensor3D, bias: tf.reshape(b2!, [trials, 1, -1]) });
     save([x!, w1!, w2s, h]);
     return {
       value: y,
       gradFunc: (dy, [x, w1, w2s, h]) => {
-        if (productsPerTrial()) {
-          const xs = unstackTrials(x!), w1s = unstackTrials(w1!), w2ss = unstackTrials(w2s!), hs = unstackTrials(h!), dys = unstackTrials(dy);
-          const dz = dys.map((d, p) => tf.mul(tf.matMul(d, tf.transpose(w2ss[p]!)), tf.step(hs[p]!))); // [M, F]
-          return [
-            stackTrials(dz.map((d, p) => tf.matMul(d, tf.transpose(w1s[p]!)))), // dx [M, D]
-            stackTrials(dz.map((d, p) => innerProduct(xs[p]!, d))), // dw1 [D, F]
-            stackTrials(dz.map(columnSum)), // db1 [F]
-            stackTrials(dys.map((d, p) => tf.mul(innerProduct(hs[p]!, d), scale))), // dw2 [F, D]
-            stackTrials(dys.map(columnSum)), // db2 [D]
-          ];
-        }
         const dz = tf.mul(tf.matMul(dy, w2s!, false, true), tf.step(h!));
-        return [
-          tf.matMul(dz, w1!, false, true),
-          tf.matMul(x!, dz, true, false),
-          tf.sum(dz, 1),
-          tf.mul(tf.matMul(h!, dy, true, false), scale),
-          tf.sum(dy, 1),
-        ];
+        return [tf.matMul(dz, w1!, false, true), tf.matMul(x!, dz, true, false), tf.sum(dz, 1), tf.mul(tf.matMul(h!, dy, true, false), scale), tf.sum(dy, 1)];
       },
     };
   });

@@ -1,10 +1,11 @@
 /** Each hand-written gradient agrees with TensorFlow.js's own gradient of the same computation. */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
-import { describe, expect, it, beforeAll } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadBackend } from '../src/backend.ts';
 import { splitColumns } from '../src/kernels.ts';
-import { feedForward, layerNorm, linear, unstackTrials } from '../src/ops.ts';
+import { feedForward, forceProducts, layerNorm, linear, unstackTrials } from '../src/ops.ts';
+import { stack } from '../src/kernels.ts';
 import { straightThrough, gumbelMax } from '../src/model.ts';
 import { expectClose } from './helpers.ts';
 
@@ -23,11 +24,14 @@ function compareGradients(custom: (...xs: Tensor[]) => Tensor, reference: (...xs
 const random = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);
 const bias3 = (b: Tensor) => tf.reshape(b, [b.shape[0]!, 1, b.shape[1]!]);
 
-for (const backend of ['wasm', 'cpu'] as const) {
-  describe(`custom gradients on ${backend}`, () => {
+// The batched variant is what the native TensorFlow backends run; it is exercised here on cpu.
+for (const [backend, products] of [['wasm', 'per-trial'], ['cpu', 'per-trial'], ['cpu', 'batched']] as const) {
+  describe(`custom gradients on ${backend}, ${products} products`, () => {
     beforeAll(async () => {
       await loadBackend(backend);
     });
+    beforeEach(() => forceProducts(products));
+    afterEach(() => forceProducts(null));
 
     for (const trials of [1, 3]) {
       it(`linear with bias and ReLU, ${trials} trial(s), both shapes of the weight`, () => {
@@ -84,6 +88,12 @@ for (const backend of ['wasm', 'cpu'] as const) {
         );
         const stacked = random([3, 4, 5], 14);
         unstackTrials(stacked).forEach((t, p) => expectClose(t, tf.squeeze(tf.slice(stacked, [p, 0, 0], [1, 4, 5]), [0]), 1e-7));
+        const probe = random([3, 4, 5], 15);
+        compareGradients(
+          (a, b, c) => tf.mul(stack([a!, b!, c!]), probe),
+          (a, b, c) => tf.mul(tf.stack([a!, b!, c!]), probe),
+          [0, 1, 2].map((i) => random([4, 5], 30 + i)),
+        );
       });
     });
 

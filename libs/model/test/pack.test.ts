@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseSettings, type Metrics } from '../src/config.ts';
 import { train, trainPack, type PackEvent } from '../src/train.ts';
 import { packKey } from '../src/pack.ts';
+import { forceProducts } from '../src/ops.ts';
 
 const base = { ff: 32, batchSize: 24, steps: 30, evalEvery: 15, evalSize: 96 };
 const pack = [
@@ -34,6 +35,21 @@ describe('packed training', () => {
       expect(outcomes[0]!.ok && outcomes[1]!.ok && outcomes[0]!.result.metrics.loss !== outcomes[1]!.result.metrics.loss).toBe(true);
     }, 60_000);
   }
+
+  it('with batched products (the native TensorFlow backends’ path, run here on cpu) a packed trial matches it alone too', async () => {
+    forceProducts('batched');
+    try {
+      const tiny = pack.map((s) => parseSettings({ ...s, ff: 16, batchSize: 8, steps: 10, evalEvery: 10, evalSize: 32 }));
+      const outcomes = await trainPack(tiny, { backend: 'cpu' });
+      for (const [i, settings] of tiny.entries()) {
+        const outcome = outcomes[i]!;
+        if (!outcome.ok) throw outcome.error;
+        expectSameMetrics(outcome.result.metrics, (await train(settings, { backend: 'cpu' })).metrics);
+      }
+    } finally {
+      forceProducts(null);
+    }
+  }, 60_000);
 
   it('a diverging trial fails alone; the others of its pack finish', async () => {
     const outcomes = await trainPack([pack[0]!, parseSettings({ ...base, seed: 5, auxWeight: 1e39 })], { backend: 'wasm' });
