@@ -94,6 +94,28 @@ describe('Dashboard', () => {
     expect(short).toContain('q quit');
   });
 
+  it('shares 24 rows among many values, workers and failures, and survives 40 columns', async () => {
+    const trials = Array.from({ length: 40 }, (_, i) => ({
+      params: { tau: 0.05 * (1 + (i % 10)) },
+      seed: Math.floor(i / 10),
+      status: (i < 8 ? 'running' : i < 14 ? 'failed' : 'completed') as 'running' | 'failed' | 'completed',
+      metrics: { soft_acc: 0.9, hard_acc: 0.8 + i / 1000, gap: 0.1, precision: 0.7 },
+      step: i < 8 ? 100 * i : undefined,
+    }));
+    const { reader } = open({ name: 'busy', swept: ['tau'], trials });
+    const app = await show(<Dashboard reader={reader} colour={false} />, 80, 24);
+    const frame = await waitForFrame(app, (f) => f.includes('Leaderboard'));
+    expect(height(frame)).toBeLessThanOrEqual(23);
+    expect(frame).toMatch(/^─ Running · 8 trials/m);
+    expect(frame).toMatch(/^w0 tau=0\.05 seed=0 /m);
+    expect(frame).toMatch(/^─ Failed · 6 trials/m);
+    expect(frame).toMatch(/^0\.5 +\d\/4 /m); // all ten values of tau
+    resize(app, 40, 24);
+    const narrow = await waitForFrame(app, (f) => widest(f) <= 40);
+    expect(height(narrow)).toBeLessThanOrEqual(23);
+    expect(narrow).toContain('Comparison');
+  });
+
   it('switches the grouping with tab, the sort with s, moves with ↑/↓ and quits with q', async () => {
     const { reader } = open(samplers());
     const onQuit = vi.fn();

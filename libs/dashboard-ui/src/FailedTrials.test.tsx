@@ -20,7 +20,9 @@ describe('FailedTrials', () => {
 
   it('says how many more failed when they do not fit, and shows nothing when none failed', () => {
     const frame = render(<FailedTrials width={60} colour={false} rows={rows} height={2} />).lastFrame()!;
-    expect(frame.split('\n')).toEqual([expect.stringMatching(/^─ Failed · 3 trials/), '  … 3 more failed']);
+    expect(frame.split('\n')).toEqual([expect.stringMatching(/^─ Failed · 3 trials/), '✗ tau=0.2 seed=1  loss became NaN at step 120']);
+    const three = render(<FailedTrials width={60} colour={false} rows={rows} height={3} />).lastFrame()!.split('\n');
+    expect(three.slice(1)).toEqual(['✗ tau=0.2 seed=1  loss became NaN at step 120', '  … 2 more failed']);
     expect(render(<FailedTrials width={60} colour={false} rows={[]} height={5} />).lastFrame()).toBe('');
   });
 });

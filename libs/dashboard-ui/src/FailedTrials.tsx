@@ -22,7 +22,8 @@ export interface FailedTrialsProps {
 export function FailedTrials({ width, colour, rows, height }: FailedTrialsProps) {
   if (height <= 0 || rows.length === 0) return null;
   const room = height - 1;
-  const shown = rows.length > room ? rows.slice(0, Math.max(0, room - 1)) : rows;
+  // With room for one row only, that row (the title gives the count); otherwise the last row says how many more.
+  const shown = rows.length > room ? rows.slice(0, room >= 2 ? room - 1 : room) : rows;
   const hidden = rows.length - shown.length;
   return (
     <Box flexDirection="column" width={width}>
@@ -33,7 +34,7 @@ export function FailedTrials({ width, colour, rows, height }: FailedTrialsProps)
           {fit(`  ${oneLine(row.error)}`, Math.max(0, width - row.label.length - 2))}
         </Text>
       ))}
-      {hidden > 0 ? <Text dimColor={colour}>{fit(`  … ${hidden} more failed`, width)}</Text> : null}
+      {hidden > 0 && room >= 2 ? <Text dimColor={colour}>{fit(`  … ${hidden} more failed`, width)}</Text> : null}
     </Box>
   );
 }

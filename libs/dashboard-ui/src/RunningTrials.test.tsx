@@ -23,5 +23,8 @@ describe('RunningTrials', () => {
     expect(frame.split('\n')).toHaveLength(3);
     expect(frame).toContain('… 2 more running');
     expect(render(<RunningTrials width={60} colour={false} rows={rows} height={0} />).lastFrame()).toBe('');
+    const one = render(<RunningTrials width={60} colour={false} rows={rows} height={2} />).lastFrame()!.split('\n');
+    expect(one).toHaveLength(2);
+    expect(one[1]).toMatch(/^w0 tau=0\.1 seed=0 /);
   });
 });

@@ -26,7 +26,8 @@ export interface RunningTrialsProps {
 export function RunningTrials({ width, colour, rows, height }: RunningTrialsProps) {
   if (height <= 0) return null;
   const room = height - 1;
-  const shown = rows.length > room ? rows.slice(0, Math.max(0, room - 1)) : rows;
+  // With room for one row only, that row (the title gives the count); otherwise the last row says how many more.
+  const shown = rows.length > room ? rows.slice(0, room >= 2 ? room - 1 : room) : rows;
   const hidden = rows.length - shown.length;
 
   const barWidth = Math.max(6, Math.min(20, Math.floor(width * 0.15)));
@@ -50,7 +51,7 @@ export function RunningTrials({ width, colour, rows, height }: RunningTrialsProp
           </Text>
         );
       })}
-      {hidden > 0 ? <Text dimColor={colour}>{fit(`  … ${hidden} more running`, width)}</Text> : null}
+      {hidden > 0 && room >= 2 ? <Text dimColor={colour}>{fit(`  … ${hidden} more running`, width)}</Text> : null}
     </Box>
   );
 }
