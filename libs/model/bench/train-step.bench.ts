@@ -2,7 +2,7 @@
  * Milliseconds per training step of the notebook's model (ff 2048 and ff 128) on this machine's default
  * backend, beside the notebook's own PyTorch loop when `python3 -c 'import torch'` works.
  *
- *   npx nx run model:bench [-- --steps 60 --ff 2048,128 --backend auto --pack 8 --torch ../shared/reference/seed_torch.py --python /usr/bin/python3]
+ *   npx nx run model:bench [-- --window 20 --windows 3 --ff 2048,128 --backend auto --pack 8 --torch ../shared/reference/seed_torch.py --python /usr/bin/python3]
  *
  * --torch is resolved against the repository root. PyTorch runs with --batch-first --threads 1 (one thread is
  * faster than two on small machines). --pack N also trains N trials packed together and reports the time per
@@ -20,19 +20,26 @@ import { trainPack, type PackEvent } from '../src/train.ts';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const { values: args } = parseArgs({
   options: {
-    steps: { type: 'string', default: '60' },
+    window: { type: 'string', default: '20' },
+    windows: { type: 'string', default: '3' },
     ff: { type: 'string', default: '2048,128' },
     backend: { type: 'string', default: 'auto' },
     pack: { type: 'string', default: '0' },
     torch: { type: 'string', default: '../shared/reference/seed_torch.py' },
     python: { type: 'string', default: '/usr/bin/python3' },
-    'torch-steps': { type: 'string', default: '100' },
+    'torch-steps': { type: 'string', default: '60' },
   },
 });
-const steps = Number(args.steps);
+const window = Number(args.window);
+const windows = Number(args.windows);
 const warmup = 10;
+const steps = warmup + window * windows;
 
-/** ms per step of a pack of `trials` trials, timed from step `warmup` to the last (no evaluation inside). */
+/**
+ * ms per step of a pack of `trials` trials: the best of `windows` windows of `window` steps after a warm-up
+ * (no evaluation inside). The best window, as for PyTorch the best of its trials: other processes on a shared
+ * machine only ever make a window slower.
+ */
 async function measure(settings: Settings, trials: number): Promise<{ ms: number; backend: string }> {
   const pack = Array.from({ length: trials }, (_, i) => ({ ...settings, seed: settings.seed + i, k: 1 + (i % 3) }));
   const marks = new Map<number, number>();
@@ -42,7 +49,8 @@ async function measure(settings: Settings, trials: number): Promise<{ ms: number
   });
   const first = outcomes[0]!;
   if (!first.ok) throw first.error;
-  return { ms: (marks.get(steps)! - marks.get(warmup)!) / (steps - warmup), backend: first.result.backend };
+  const times = Array.from({ length: windows }, (_, w) => (marks.get(warmup + (w + 1) * window)! - marks.get(warmup + w * window)!) / window);
+  return { ms: Math.min(...times), backend: first.result.backend };
 }
 
 function torchAvailable(python: string): boolean {
@@ -50,28 +58,31 @@ function torchAvailable(python: string): boolean {
 }
 
 function torchMsPerStep(python: string, script: string, ff: number): number {
-  const out = execFileSync(python, [script, '--batch-first', '--threads', '1', '--ff', String(ff), '--steps', args['torch-steps']], { encoding: 'utf8' });
-  const line = out.trim().split('\n').find((l) => l.includes('ms_per_step'));
-  return (JSON.parse(line!) as { ms_per_step: number }).ms_per_step;
+  const run = ['--batch-first', '--threads', '1', '--ff', String(ff), '--steps', args['torch-steps'], '--trials', String(windows)];
+  const out = execFileSync(python, [script, ...run], { encoding: 'utf8' });
+  const lines = out.trim().split('\n').filter((l) => l.includes('ms_per_step'));
+  return Math.min(...lines.map((l) => (JSON.parse(l) as { ms_per_step: number }).ms_per_step));
 }
 
 const script = resolve(root, args.torch);
 const withTorch = torchAvailable(args.python) && existsSync(script);
 const packSize = Number(args.pack);
-console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; ${steps} steps (${warmup} warm-up)`);
+console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; best of ${windows} windows of ${window} steps (after ${warmup}); PyTorch best of ${windows} trials of ${args['torch-steps']} steps`);
 if (!withTorch) console.log(`PyTorch: not measured (${existsSync(script) ? `${args.python} cannot import torch` : `${script} not found`})`);
-const rows: string[][] = [['ff', 'backend', 'ms/step', ...(packSize > 1 ? [`packed ×${packSize} ms/trial-step`] : []), ...(withTorch ? ['torch ms/step', 'ratio tfjs/torch'] : [])]];
+const rows: string[][] = [
+  ['ff', 'backend', 'ms/step', ...(withTorch ? ['torch ms/step', 'ratio'] : []), ...(packSize > 1 ? [`packed ×${packSize} ms/trial-step`, ...(withTorch ? ['torch/packed'] : [])] : [])],
+];
 for (const ff of args.ff.split(',').map(Number)) {
   const settings = parseSettings({ ff, steps, evalEvery: steps, evalSize: 16 });
   const single = await measure(settings, 1);
-  const packed = packSize > 1 ? (await measure(settings, packSize)).ms / packSize : undefined;
   const torch = withTorch ? torchMsPerStep(args.python, script, ff) : undefined;
+  const packed = packSize > 1 ? (await measure(settings, packSize)).ms / packSize : undefined;
   rows.push([
     String(ff),
     single.backend,
     single.ms.toFixed(1),
-    ...(packed !== undefined ? [packed.toFixed(1)] : []),
     ...(torch !== undefined ? [torch.toFixed(1), (single.ms / torch).toFixed(2)] : []),
+    ...(packed !== undefined ? [packed.toFixed(1), ...(torch !== undefined ? [(torch / packed).toFixed(2)] : [])] : []),
   ]);
 }
 const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));

@@ -11,7 +11,7 @@
  *   the trials' products become one batched product instead.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { GradSaveFunc, Tensor } from '@tensorflow/tfjs-core';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { fusedBias, splitColumns, stack } from './kernels.ts';
 
 type Activation = 'linear' | 'relu';
@@ -44,16 +44,35 @@ export function stackTrials(xs: Tensor[]): Tensor {
   return stack(xs);
 }
 
-/** Runs `f` with a hand-written gradient (tf.customGrad with a typed, array-shaped signature). */
+const held: Tensor[] = [];
+
+/**
+ * Runs `f` with a hand-written gradient (tf.customGrad with a typed, array-shaped signature).
+ *
+ * Tensors the gradient needs are passed to `save`, which keeps them until releaseHeld() (the trainer calls it
+ * after every step and evaluation chunk) instead of TensorFlow.js's own save: that one clones each tensor, and a
+ * clone on wasm is a copy (the [M, F] hidden layer at ff 2048 is 9 MB).
+ */
 export function withGradient(
   inputs: Tensor[],
-  f: (inputs: Tensor[], save: GradSaveFunc) => { value: Tensor; gradFunc: (dy: Tensor, saved: Tensor[]) => Tensor[] },
+  f: (inputs: Tensor[], save: (tensors: Tensor[]) => void) => { value: Tensor; gradFunc: (dy: Tensor, saved: Tensor[]) => Tensor[] },
 ): Tensor {
+  let saved: Tensor[] = [];
+  const save = (tensors: Tensor[]) => {
+    saved = tensors.map((t) => tf.keep(t));
+    held.push(...saved);
+  };
   const op = tf.customGrad(((...args: unknown[]) => {
-    const save = args.pop() as GradSaveFunc;
-    return f(args as Tensor[], save);
+    args.pop(); // TensorFlow.js's save function (see above)
+    const { value, gradFunc } = f(args as Tensor[], save);
+    return { value, gradFunc: (dy: Tensor) => gradFunc(dy, saved) };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return op(...inputs);
+}
+
+/** Disposes what custom gradients kept for the backward pass (after each step or evaluation chunk). */
+export function releaseHeld(): void {
+  tf.dispose(held.splice(0));
 }
 
 /** Column sums of a 2-D tensor as a product: ones[1, M] @ x → [N]. */

@@ -12,7 +12,7 @@ import { loadBackend } from './backend.ts';
 import { AbortError, NonFiniteLossError } from './errors.ts';
 import { EVAL_SUMS, evaluationSums, initialParams, modelSpec, noiseShape, paramCount, trainingLoss, unpackParams, type Context, type Inputs } from './model.ts';
 import { AdamW } from './optimizer.ts';
-import { oneHot } from './ops.ts';
+import { oneHot, releaseHeld } from './ops.ts';
 import { packKey } from './pack.ts';
 import { Rng } from './random.ts';
 import { temperature } from './schedule.ts';
@@ -189,6 +189,7 @@ export async function trainPack(pack: Settings[], options: PackOptions = {}): Pr
           const ctx: Context = { spec, trials, batch: size, keep: null };
           return tf.add(sums, evaluationSums(unpackParams(spec, theta), x, tf.tensor3d(relevant, [trials, size, task.tokens]), kValues, ctx));
         });
+        releaseHeld();
         sums.dispose();
         sums = next;
       }
@@ -242,6 +243,7 @@ export async function trainPack(pack: Settings[], options: PackOptions = {}): Pr
         losses!.dispose();
         return result;
       });
+      releaseHeld();
       lossSum.dispose();
       firstBad.dispose();
       lossSum = nextSum!;
@@ -262,6 +264,7 @@ export async function trainPack(pack: Settings[], options: PackOptions = {}): Pr
       return { ok: true, result: { backend, tfjsVersion: version, metrics: finals[p]!, steps, trainMs, msPerStep: trainMs / steps, packSize: trials } };
     });
   } finally {
+    releaseHeld();
     optimizer?.dispose();
     tf.dispose([...owned, ...(lossSum ? [lossSum] : []), ...(firstBad ? [firstBad] : [])]);
   }

@@ -4,7 +4,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadBackend } from '../src/backend.ts';
 import { splitColumns } from '../src/kernels.ts';
-import { feedForward, forceProducts, layerNorm, linear, unstackTrials } from '../src/ops.ts';
+import { feedForward, forceProducts, layerNorm, linear, releaseHeld, unstackTrials } from '../src/ops.ts';
 import { stack } from '../src/kernels.ts';
 import { straightThrough, gumbelMax } from '../src/model.ts';
 import { expectClose } from './helpers.ts';
@@ -31,7 +31,10 @@ for (const [backend, products] of [['wasm', 'per-trial'], ['cpu', 'per-trial'], 
       await loadBackend(backend);
     });
     beforeEach(() => forceProducts(products));
-    afterEach(() => forceProducts(null));
+    afterEach(() => {
+      forceProducts(null);
+      releaseHeld();
+    });
 
     for (const trials of [1, 3]) {
       it(`linear with bias and ReLU, ${trials} trial(s), both shapes of the weight`, () => {
