@@ -1,0 +1,9 @@
+import { defineConfig } from 'vitest/config';
+
+// The test files share one module graph per worker: loading Ink, React and the store once rather than per file is
+// most of this suite's time. Tests restore what they mock and unmount what they render.
+export default defineConfig({
+  test: {
+    isolate: false,
+  },
+});
