@@ -3,7 +3,7 @@
  * another process, it never blocks the sweeper (WAL) and never writes.
  */
 import { UserError, closest } from '@l2x/errors';
-import { METRIC_NAMES, SETTING_NAMES } from '@l2x/model/config';
+import { METRIC_NAMES, SETTING_NAMES, type MetricName } from '@l2x/model/config';
 import type { Db } from './database.ts';
 import { openForReading } from './database.ts';
 import {
@@ -191,10 +191,15 @@ export class ResultsReader {
       .all(...args) as MetricPoint[];
   }
 
-  /** Final metrics of one trial. */
-  finalMetrics(trialId: number): Record<string, number | null> {
-    const rows = this.db.prepare('SELECT name, value FROM trial_metrics WHERE trial_id = ?').all(trialId) as { name: string; value: number | null }[];
-    return Object.fromEntries(rows.map((r) => [r.name, r.value]));
+  /** Final metrics of one trial (null until it completes). */
+  finalMetrics(trialId: number): Record<MetricName, number | null> {
+    const columns = METRIC_NAMES.map((name) => `"${name}"`).join(', ');
+    return this.db.prepare(`SELECT ${columns} FROM trials WHERE id = ?`).get(trialId) as Record<MetricName, number | null>;
+  }
+
+  /** Every trial's key and status, straight from the table (no view): cheap change detection. */
+  trialStatuses(sweepId: number): { key: string; status: TrialStatus }[] {
+    return this.db.prepare('SELECT key, status FROM trials WHERE sweep_id = ?').all(sweepId) as { key: string; status: TrialStatus }[];
   }
 
   runs(sweepId: number): RunRecord[] {

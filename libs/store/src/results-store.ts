@@ -4,6 +4,7 @@
  * Trials move queued → running → completed | failed | interrupted; interrupted and (on request) failed
  * trials are queued again by the next run. Nothing finished is ever overwritten.
  */
+import { METRIC_NAMES, type Metrics } from '@l2x/model/config';
 import type { Db } from './database.ts';
 import { openForWriting } from './database.ts';
 import { ResultsReader, trialFromRow } from './results-reader.ts';
@@ -61,12 +62,12 @@ export class ResultsStore extends ResultsReader {
   /** Queues the trials the sweep does not hold yet (by key); returns how many were added. */
   addTrials(sweepId: number, trials: readonly TrialInput[]): number {
     const insert = this.db.prepare(
-      `INSERT OR IGNORE INTO trials (sweep_id, key, config_key, seed, settings, params, steps) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO trials (sweep_id, key, config_key, seed, settings, params) VALUES (?, ?, ?, ?, ?, ?)`,
     );
     return this.db.transaction(() => {
       let added = 0;
       for (const t of trials)
-        added += insert.run(sweepId, t.key, t.configKey, t.seed, JSON.stringify(t.settings), JSON.stringify(t.params), t.settings.steps).changes;
+        added += insert.run(sweepId, t.key, t.configKey, t.seed, JSON.stringify(t.settings), JSON.stringify(t.params)).changes;
       return added;
     })();
   }
@@ -170,19 +171,19 @@ export class ResultsStore extends ResultsReader {
    * The trial finished: its final metrics, the backend that ran it and its training time. Only a running
    * trial completes (a trial is stored once); returns false when it was not running.
    */
-  completeTrial(trialId: number, result: { metrics: Readonly<Record<string, number>>; backend: string; trainMs: number }): boolean {
-    const insert = this.db.prepare('INSERT OR REPLACE INTO trial_metrics (trial_id, name, value) VALUES (?, ?, ?)');
-    return this.db.transaction(() => {
-      const changed = this.db
-        .prepare(
-          `UPDATE trials SET status = 'completed', step = steps, backend = ?, train_ms = ?, finished_at = ${NOW}, error = NULL
-           WHERE id = ? AND status = 'running'`,
-        )
-        .run(result.backend, result.trainMs, trialId).changes;
-      if (changed === 0) return false;
-      for (const [name, value] of Object.entries(result.metrics)) insert.run(trialId, name, Number.isFinite(value) ? value : null);
-      return true;
-    })();
+  completeTrial(trialId: number, result: { metrics: Readonly<Partial<Metrics>>; backend: string; trainMs: number }): boolean {
+    const values = METRIC_NAMES.map((name) => {
+      const value = result.metrics[name];
+      return typeof value === 'number' && Number.isFinite(value) ? value : null;
+    });
+    const changed = this.db
+      .prepare(
+        `UPDATE trials SET status = 'completed', step = steps, backend = ?, train_ms = ?, finished_at = ${NOW}, error = NULL,
+         ${METRIC_NAMES.map((name) => `"${name}" = ?`).join(', ')}
+         WHERE id = ? AND status = 'running'`,
+      )
+      .run(result.backend, result.trainMs, ...values, trialId).changes;
+    return changed > 0;
   }
 
   failTrial(trialId: number, error: string, backend?: string): void {

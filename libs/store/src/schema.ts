@@ -9,8 +9,13 @@ import { METRIC_NAMES, SETTING_NAMES } from '@l2x/model/config';
 
 const NOW = `strftime('%Y-%m-%dT%H:%M:%fZ','now')`;
 
+/** Setting columns: every setting under its own name (`tau`, `k`, `anneal`, …); the seed is a column already. */
+const SETTINGS_BUT_SEED = SETTING_NAMES.filter((name) => name !== 'seed');
+
 export const MIGRATIONS: readonly string[] = [
-  // 1: sweeps, runs (a sweeper invocation and its environment), trials, metric curves and final metrics.
+  // 1: sweeps, runs (a sweeper invocation and its environment), trials with their settings and final metrics
+  // as columns, metric curves. A setting added later is a migration: ALTER TABLE trials ADD COLUMN … GENERATED
+  // ALWAYS AS (json_extract(settings, '$.name')) VIRTUAL.
   `
   CREATE TABLE sweeps (
     id           INTEGER PRIMARY KEY,
@@ -57,7 +62,6 @@ export const MIGRATIONS: readonly string[] = [
     backend      TEXT,                       -- the backend that actually ran (never 'auto')
     device       TEXT,
     step         INTEGER NOT NULL DEFAULT 0,
-    steps        INTEGER NOT NULL,
     attempts     INTEGER NOT NULL DEFAULT 0,
     queued_at    TEXT NOT NULL DEFAULT (${NOW}),
     started_at   TEXT,
@@ -65,9 +69,14 @@ export const MIGRATIONS: readonly string[] = [
     heartbeat_at TEXT,
     train_ms     REAL,
     error        TEXT,
+    -- Final metrics, NULL until the trial completes.
+    ${METRIC_NAMES.map((name) => `"${name}" REAL`).join(',\n    ')},
+    -- Every setting as a column of its own, computed from the JSON once, when the trial is written.
+    ${SETTINGS_BUT_SEED.map((name) => `"${name}" GENERATED ALWAYS AS (json_extract(settings, '$.${name}')) STORED`).join(',\n    ')},
     UNIQUE (sweep_id, key)
   );
   CREATE INDEX trials_sweep_status ON trials(sweep_id, status);
+  CREATE INDEX trials_sweep_key_status ON trials(sweep_id, key, status);
   CREATE INDEX trials_sweep_config ON trials(sweep_id, config_key);
   CREATE TABLE metric_points (
     trial_id INTEGER NOT NULL REFERENCES trials(id) ON DELETE CASCADE,
@@ -76,28 +85,17 @@ export const MIGRATIONS: readonly string[] = [
     value    REAL,
     PRIMARY KEY (trial_id, name, step)
   ) WITHOUT ROWID;
-  CREATE TABLE trial_metrics (
-    trial_id INTEGER NOT NULL REFERENCES trials(id) ON DELETE CASCADE,
-    name     TEXT NOT NULL,
-    value    REAL,
-    PRIMARY KEY (trial_id, name)
-  ) WITHOUT ROWID;
   `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-/** Setting columns of the views: every setting under its own name (`tau`, `k`, `anneal`, …). */
-const SETTINGS_BUT_SEED = SETTING_NAMES.filter((name) => name !== 'seed');
 
 /**
  * The views are the documented interface for plain-SQL queries and scripts; they are derived from the settings
  * and metric lists, and rebuilt by the writer whenever their text changes (views hold no data).
  */
 export function viewStatements(): string[] {
-  const finalMetrics = METRIC_NAMES.map(
-    (name) => `(SELECT value FROM trial_metrics m WHERE m.trial_id = t.id AND m.name = '${name}') AS "${name}"`,
-  ).join(',\n    ');
   const aggregates = METRIC_NAMES.map(
     (name) =>
       `avg(s."${name}") AS "${name}_mean",\n    ` +
@@ -111,8 +109,8 @@ export function viewStatements(): string[] {
     w.name AS sweep,
     t.key, t.config_key, t.status, t.seed, t.backend, t.device, t.worker, t.step, t.attempts,
     t.started_at, t.finished_at, t.train_ms, t.error,
-    ${SETTINGS_BUT_SEED.map((name) => `json_extract(t.settings, '$.${name}') AS "${name}"`).join(',\n    ')},
-    ${finalMetrics}
+    ${SETTINGS_BUT_SEED.map((name) => `t."${name}"`).join(', ')},
+    ${METRIC_NAMES.map((name) => `t."${name}"`).join(', ')}
   FROM trials t JOIN sweeps w ON w.id = t.sweep_id`,
     `CREATE VIEW config_summary AS
   SELECT
