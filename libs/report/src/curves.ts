@@ -30,31 +30,21 @@ export interface TableCurves {
   points: CurvePoint[];
 }
 
-/** Pools per-configuration sums into one curve per table row (the first `limit` rows). */
+/** Turns the sums of the first `limit` rows (group i = row i) into mean curves. */
 export function poolCurves(table: ReportTable, sums: readonly CurveSum[], limit = CURVE_LIMIT): TableCurves {
   const rows = table.rows.slice(0, limit);
-  const rowOf = new Map(rows.flatMap((row) => row.configKeys.map((key) => [key, row] as const)));
-  const pooled = new Map<string, CurvePoint & { sum: number }>();
+  const points: CurvePoint[] = [];
   for (const s of sums) {
-    const row = rowOf.get(s.configKey);
+    const row = rows[s.group];
     if (!row || s.n === 0 || !(CURVE_METRICS as readonly string[]).includes(s.name)) continue;
-    const id = `${row.rank}\u0000${s.name}\u0000${s.step}`;
-    const point = pooled.get(id);
-    if (point) {
-      point.sum += s.sum;
-      point.n += s.n;
-    } else pooled.set(id, { row: row.label, rank: row.rank, metric: s.name as CurvePoint['metric'], step: s.step, sum: s.sum, n: s.n, mean: NaN });
+    points.push({ row: row.label, rank: row.rank, metric: s.name as CurvePoint['metric'], step: s.step, mean: s.sum / s.n, n: s.n });
   }
-  const points = [...pooled.values()]
-    .map(({ sum, ...point }) => ({ ...point, mean: sum / point.n }))
-    .sort((a, b) => a.rank - b.rank || a.metric.localeCompare(b.metric) || a.step - b.step);
+  points.sort((a, b) => a.rank - b.rank || a.metric.localeCompare(b.metric) || a.step - b.step);
   return { sweep: table.sweep.name, drawn: rows.length, rows: table.rows.length, points };
 }
 
 /** Reads and pools the curves of a table's best rows. */
 export function loadCurves(reader: ResultsReader, table: ReportTable, limit = CURVE_LIMIT): TableCurves {
-  const rows = table.rows.slice(0, limit);
-  const keys = rows.flatMap((row) => row.configKeys);
-  const all = rows.length === table.rows.length;
-  return poolCurves(table, curveSums(reader, table.sweep.id, CURVE_METRICS, all ? undefined : keys), limit);
+  const groups = table.rows.slice(0, limit).map((row) => row.configKeys);
+  return poolCurves(table, curveSums(reader, table.sweep.id, CURVE_METRICS, groups), limit);
 }

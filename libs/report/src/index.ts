@@ -9,6 +9,6 @@ export { formatMarkdown, formatMarkdown as renderMarkdown, markdownTable } from 
 export { formatCsv, SUMMARY_FIELDS } from './format-csv.ts';
 export { formatJson, tableJson } from './format-json.ts';
 export { accuracySpec, curvesSpec, ACCURACY_LIMIT, ACCURACY_METRICS, MARK_NAMES } from './plot-specs.ts';
-export { renderSvg, renderPng } from './render-plot.ts';
+export { renderSvg, renderPng, renderPngAsync } from './render-plot.ts';
 export { renderPlots, writeReport, indexMarkdown, defaultReportDir, type ReportPlots, type RenderedPlot, type WrittenReport } from './report-files.ts';
 export { showSetting, describeKey, compareSettings, type SettingValue } from './setting-values.ts';

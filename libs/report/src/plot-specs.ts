@@ -21,7 +21,7 @@ export const ACCURACY_METRICS = ['soft_acc', 'hard_acc'] as const;
 export const MARK_NAMES = { means: 'means', intervals: 'intervals', curves: 'curves' } as const;
 
 const FONT = 'DejaVu Sans, Helvetica, Arial, sans-serif';
-const CONFIG = { font: FONT, view: { stroke: '#ddd' }, axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { labelLimit: 320 } };
+const CONFIG = { font: FONT, view: { stroke: '#ddd' }, axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { labelLimit: 320, titleLimit: 400 } };
 
 /** A panel per sweep when comparing: `sweep tau`. */
 const SWEEP_HEADER = { labelExpr: "'sweep ' + datum.label", labelFontSize: 12 };
@@ -157,7 +157,7 @@ export function curvesSpec(tables: readonly ReportTable[], curves: readonly Tabl
       layer: [
         {
           name: MARK_NAMES.curves,
-          mark: { type: 'line', point: { size: 18 }, strokeWidth: 1.5 },
+          mark: { type: 'line', strokeWidth: 1.5 },
           encoding: {
             x: { field: 'step', type: 'quantitative', title: 'training step' },
             y: { field: 'mean', type: 'quantitative', title: null, scale: { zero: false } },

@@ -10,7 +10,7 @@ import { formatCsv } from './format-csv.ts';
 import { formatJson } from './format-json.ts';
 import { formatMarkdown } from './format-markdown.ts';
 import { accuracySpec, curvesSpec } from './plot-specs.ts';
-import { renderPng, renderSvg } from './render-plot.ts';
+import { renderPngAsync, renderSvg } from './render-plot.ts';
 
 export interface RenderedPlot {
   svg: string;
@@ -23,15 +23,17 @@ export interface ReportPlots {
   curves: RenderedPlot | null;
 }
 
-async function render(spec: Parameters<typeof renderSvg>[0]): Promise<RenderedPlot> {
-  const svg = await renderSvg(spec);
-  return { svg, png: renderPng(svg) };
-}
-
+/** Both plots: each PNG is rasterized off the main thread while Vega draws the next SVG. */
 export async function renderPlots(report: Report): Promise<ReportPlots> {
   const curves = curvesSpec(report.tables, report.curves);
-  const [accuracyPlot, curvesPlot] = await Promise.all([render(accuracySpec(report.tables)), curves ? render(curves) : null]);
-  return { accuracy: accuracyPlot, curves: curvesPlot };
+  const accuracySvg = await renderSvg(accuracySpec(report.tables));
+  const accuracyPng = renderPngAsync(accuracySvg);
+  const curvesSvg = curves ? await renderSvg(curves) : null;
+  const curvesPng = curvesSvg ? renderPngAsync(curvesSvg) : null;
+  return {
+    accuracy: { svg: accuracySvg, png: await accuracyPng },
+    curves: curvesSvg && curvesPng ? { svg: curvesSvg, png: await curvesPng } : null,
+  };
 }
 
 /** The folder a report goes to by default, relative to the workspace: `results/reports/<sweep>` (`<a>-vs-<b>` compared). */

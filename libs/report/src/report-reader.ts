@@ -28,7 +28,7 @@ export interface TrialRow {
   configKey: string;
   seed: number;
   status: TrialStatus;
-  /** The settings fetched (see SweepData.fetched), by name. */
+  /** The settings fetched (see SweepData.fetched), by name (other keys may be present: read only those). */
   settings: Record<string, SettingValue>;
   metrics: Partial<Record<MetricName, number | null>>;
 }
@@ -45,9 +45,10 @@ export interface SweepData {
   notes: string[];
 }
 
-/** A training curve point summed over the completed trials of one configuration. */
+/** A training curve point summed over the completed trials of a group of configurations. */
 export interface CurveSum {
-  configKey: string;
+  /** Index of the group in the list asked for. */
+  group: number;
   name: string;
   step: number;
   sum: number;
@@ -97,39 +98,44 @@ export function loadSweepData(
 function fetchTrials(reader: ResultsReader, name: string, settings: readonly string[], metrics: readonly MetricName[]): TrialRow[] {
   const columns = ['config_key', 'status', 'seed', ...settings, ...metrics] as SummaryColumn[];
   const rows = reader.trialSummary(name, columns) as Record<string, unknown>[];
+  // The view's row holds the settings and metrics under their names: shared, not copied (10,000 rows and more).
   return rows.map((row) => ({
     configKey: row.config_key as string,
     seed: row.seed as number,
     status: row.status as TrialStatus,
-    settings: Object.fromEntries(settings.map((s) => [s, (row[s] ?? null) as SettingValue])),
-    metrics: Object.fromEntries(metrics.map((m) => [m, (row[m] ?? null) as number | null])),
+    settings: row as Record<string, SettingValue>,
+    metrics: row as Partial<Record<MetricName, number | null>>,
   }));
 }
 
 /**
- * Training curves of a sweep's completed trials, summed per configuration, metric and evaluation step.
- * `configKeys` limits it to some configurations. In SQL with a ReportReader; with another reader, from its
- * metric points (fine for one sweep's summary, slow for a very large sweep).
+ * Training curves of a sweep's completed trials, summed per group of configurations, metric and evaluation step.
+ * In SQL with a ReportReader; with another reader, from its metric points (fine for one sweep's end-of-run summary,
+ * slow for a very large sweep).
  */
-export function curveSums(reader: ResultsReader, sweepId: number, names: readonly string[], configKeys?: readonly string[]): CurveSum[] {
-  if (configKeys?.length === 0 || names.length === 0) return [];
+export function curveSums(reader: ResultsReader, sweepId: number, names: readonly string[], groups: readonly (readonly string[])[]): CurveSum[] {
+  if (names.length === 0 || groups.length === 0) return [];
   for (const name of names) if (!(METRIC_NAMES as readonly string[]).includes(name)) throw new Error(`bug: unknown metric ${name}`);
-  if (reader instanceof ReportReader) return reader.curveSums(sweepId, names, configKeys);
-  const wanted = configKeys && new Set(configKeys);
-  const trials = reader.trials(sweepId, ['completed']).filter((t) => !wanted || wanted.has(t.configKey));
-  const configOf = new Map(trials.map((t) => [t.id, t.configKey]));
+  if (reader instanceof ReportReader) return reader.curveSums(sweepId, names, groups);
+  const groupOf = new Map(groups.flatMap((keys, group) => keys.map((key) => [key, group] as const)));
+  const trials = reader.trials(sweepId, ['completed']).filter((t) => groupOf.has(t.configKey));
+  const trialGroup = new Map(trials.map((t) => [t.id, groupOf.get(t.configKey)!]));
   const sums = new Map<string, CurveSum>();
   for (const point of reader.metricPoints(sweepId, { names, trialIds: trials.map((t) => t.id) })) {
     if (point.value === null) continue;
-    const configKey = configOf.get(point.trialId)!;
-    const id = JSON.stringify([configKey, point.name, point.step]);
-    const sum = sums.get(id);
-    if (sum) {
-      sum.sum += point.value;
-      sum.n += 1;
-    } else sums.set(id, { configKey, name: point.name, step: point.step, sum: point.value, n: 1 });
+    const group = trialGroup.get(point.trialId)!;
+    addTo(sums, { group, name: point.name, step: point.step, sum: point.value, n: 1 });
   }
   return [...sums.values()];
+}
+
+function addTo(sums: Map<string, CurveSum>, point: CurveSum): void {
+  const id = `${point.group}\u0000${point.name}\u0000${point.step}`;
+  const sum = sums.get(id);
+  if (sum) {
+    sum.sum += point.sum;
+    sum.n += point.n;
+  } else sums.set(id, { ...point });
 }
 
 export class ReportReader extends ResultsReader {
@@ -138,27 +144,27 @@ export class ReportReader extends ResultsReader {
     return new ReportReader(openForReading(path));
   }
 
-  /** Training curves summed in SQL (see the curveSums function); `names` are metric names. */
-  curveSums(sweepId: number, names: readonly string[], configKeys?: readonly string[]): CurveSum[] {
-    if (configKeys?.length === 0 || names.length === 0) return [];
-    if (configKeys && configKeys.length > CHUNK) {
-      const sums: CurveSum[] = [];
-      for (let i = 0; i < configKeys.length; i += CHUNK) sums.push(...this.curveSums(sweepId, names, configKeys.slice(i, i + CHUNK)));
-      return sums;
-    }
-    const args: unknown[] = [sweepId, ...names];
-    let configFilter = '';
-    if (configKeys) {
-      configFilter = `AND t.config_key IN (${configKeys.map(() => '?').join(',')})`;
-      args.push(...configKeys);
-    }
-    return this.db
-      .prepare(
-        `SELECT t.config_key AS configKey, p.name AS name, p.step AS step, sum(p.value) AS sum, count(p.value) AS n
-         FROM trials t JOIN metric_points p ON p.trial_id = t.id
-         WHERE t.sweep_id = ? AND t.status = 'completed' AND p.name IN (${names.map(() => '?').join(',')}) ${configFilter}
-         GROUP BY t.config_key, p.name, p.step`,
-      )
-      .all(...args) as CurveSum[];
+  /**
+   * Training curves summed in SQL (see the curveSums function). One query per group (and per 500 configurations):
+   * grouping each query's rows by metric and step alone is much cheaper than one query grouping by configuration too.
+   */
+  curveSums(sweepId: number, names: readonly string[], groups: readonly (readonly string[])[]): CurveSum[] {
+    const sums = new Map<string, CurveSum>();
+    const marks = (n: number) => Array.from({ length: n }, () => '?').join(',');
+    groups.forEach((keys, group) => {
+      for (let i = 0; i < keys.length; i += CHUNK) {
+        const chunk = keys.slice(i, i + CHUNK);
+        const rows = this.db
+          .prepare(
+            `SELECT p.name AS name, p.step AS step, sum(p.value) AS sum, count(p.value) AS n
+             FROM trials t JOIN metric_points p ON p.trial_id = t.id
+             WHERE t.sweep_id = ? AND t.status = 'completed' AND t.config_key IN (${marks(chunk.length)}) AND p.name IN (${marks(names.length)})
+             GROUP BY p.name, p.step`,
+          )
+          .all(sweepId, ...chunk, ...names) as Omit<CurveSum, 'group'>[];
+        for (const row of rows) if (row.n > 0) addTo(sums, { ...row, group });
+      }
+    });
+    return [...sums.values()];
   }
 }

@@ -42,5 +42,10 @@ export function compareKeys(
 
 /** A key as text that is equal for equal values (used to match rows across sweeps). */
 export function keyId(key: Readonly<Record<string, SettingValue>>, names: readonly string[]): string {
-  return JSON.stringify(names.map((name) => key[name] ?? null));
+  let id = '';
+  for (const name of names) {
+    const value = key[name] ?? null;
+    id += value === null ? '\u0001-' : `\u0001${typeof value === 'number' ? 'n' : 's'}${value}`;
+  }
+  return id;
 }

@@ -90,8 +90,8 @@ describe('training curves plot', () => {
 
   it('draws the best rows only, and nothing when no trial recorded a curve', () => {
     const sums = [
-      { configKey: single.tables[0].rows[2]!.configKeys[0]!, name: 'hard_acc', step: 100, sum: 1, n: 2 },
-      { configKey: single.tables[0].rows[0]!.configKeys[0]!, name: 'hard_acc', step: 100, sum: 1, n: 2 },
+      { group: 2, name: 'hard_acc', step: 100, sum: 1, n: 2 },
+      { group: 0, name: 'hard_acc', step: 100, sum: 1, n: 2 },
     ];
     expect(poolCurves(single.tables[0], sums, 1)).toMatchObject({ drawn: 1, rows: 3, points: [{ rank: 1, mean: 0.5 }] });
     const batchOnly = buildReport(reader, { sweep: 'batch' });
