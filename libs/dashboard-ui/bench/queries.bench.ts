@@ -147,24 +147,6 @@ try {
   );
   reader.close();
 
-  // What the full read could cost with a store-side query or index (raw SQL on this temporary copy; for the store's
-  // owner to weigh — the dashboard itself only uses the store's API).
-  console.log(`\n— for the store: the full read's parts as plain queries (raw SQL, ms)`);
-  const raw = new Database(path);
-  const names = metrics.map(() => '?').join(',');
-  const keyStatus = raw.prepare('SELECT key, status FROM trials WHERE sweep_id = ?');
-  const pivot = raw.prepare(
-    `SELECT t.key, m.name, m.value FROM trial_metrics m JOIN trials t ON t.id = m.trial_id WHERE t.sweep_id = ? AND m.name IN (${names})`,
-  );
-  const params = raw.prepare('SELECT key, config_key, seed, status, started_at, finished_at, error, params FROM trials WHERE sweep_id = ?');
-  measure('key, status from trials (no covering index)', 20, () => keyStatus.all(sweep.id));
-  measure(`final metrics, one row per (trial, metric), ${metrics.length} metrics`, 20, () => pivot.raw().all(sweep.id, ...metrics));
-  measure('trial columns + params JSON parsed in JS', 20, () =>
-    (params.all(sweep.id) as { params: string }[]).map((row) => JSON.parse(row.params) as unknown),
-  );
-  raw.exec('CREATE INDEX bench_trials_sweep_key_status ON trials(sweep_id, key, status)');
-  measure('key, status from trials (index on sweep_id, key, status)', 20, () => keyStatus.all(sweep.id));
-  raw.close();
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
