@@ -66,7 +66,9 @@ export async function run(flags: RunFlags, argv: string[]): Promise<number> {
     let dashboard: { unmount(): void } | undefined;
     const onEvent = (event: RunnerEvent) => {
       if (!startDashboard) return lines(event);
-      if (event.type === 'planned' && !dashboard) dashboard = startDashboard({ dbPath, sweep: sweep.spec.name, onQuit: () => stop.abort() });
+      // On the dashboard, q and Ctrl-C arrive as keys (the terminal is raw): count them as Ctrl-C presses,
+      // and keep the screen up while the sweep stops.
+      if (event.type === 'planned' && !dashboard) dashboard = startDashboard({ dbPath, sweep: sweep.spec.name, onQuit: onSigint, exitOnQuit: false });
     };
 
     const summary = await runSweep({
