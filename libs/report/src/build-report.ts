@@ -18,13 +18,15 @@ export interface ReportOptions {
   compare?: string | null;
   /** Lines in the curves plot (the best rows). */
   curveLimit?: number;
+  /** Read the training curves (for the plots; default true). A table alone (an end-of-run summary) needs none. */
+  curves?: boolean;
 }
 
 export interface Report {
   /** The sweep's table, then the compared sweep's. */
   tables: [ReportTable] | [ReportTable, ReportTable];
   comparison: Comparison | null;
-  /** The curves of each table's best rows, in the order of `tables`. */
+  /** The curves of each table's best rows, in the order of `tables` (empty with `curves: false`). */
   curves: TableCurves[];
 }
 
@@ -51,12 +53,13 @@ export function buildReport(reader: ResultsReader, options: ReportOptions): Repo
   const sweeps = second ? [first, second] : [first];
   const by = options.by ? checkGroupBy(options.by, sweeps) : null;
   const limit = options.curveLimit ?? CURVE_LIMIT;
+  const curvesOf = (tables: ReportTable[]) => (options.curves === false ? [] : tables.map((table) => loadCurves(reader, table, limit)));
   const load = (sweep: SweepRecord, settings: readonly string[]): SweepData =>
     loadSweepData(reader, sweep.name, { metrics: reportMetrics(sweep.metric.name), settings: [...(by ? [by] : []), ...settings] });
 
   if (!second) {
     const table = aggregate(load(first, []), { by });
-    return { tables: [table], comparison: null, curves: [loadCurves(reader, table, limit)] };
+    return { tables: [table], comparison: null, curves: curvesOf([table]) };
   }
   // Side by side: both tables keyed on the settings that tell either sweep's configurations apart.
   let a = load(first, second.swept);
@@ -71,6 +74,6 @@ export function buildReport(reader: ResultsReader, options: ReportOptions): Repo
   return {
     tables: [left, right],
     comparison: compareTables(left, right),
-    curves: [loadCurves(reader, left, limit), loadCurves(reader, right, limit)],
+    curves: curvesOf([left, right]),
   };
 }

@@ -231,6 +231,7 @@ describe('bad input', () => {
         report.curves.map((c) => ({ ...c, points: c.points.map((p) => ({ ...p, mean: Number(p.mean.toFixed(12)) })) }));
       expect(rounded(fromStore)).toEqual(rounded(fromReader));
       expect(fromReader.curves[0]!.points.length).toBe(3 * 2 * 2); // configurations × metrics × steps
+      expect(buildReport(store, { sweep: 'grid', curves: false }).curves).toEqual([]);
     } finally {
       store.close();
     }

@@ -2,11 +2,14 @@
  * `sweeper report --sweep NAME`: a sweep's results as a table on stdout (Markdown, CSV or JSON) and as plots
  * with an index.md in results/reports/<sweep>/. Reads results.db read-only. Bad input is one line
  * `report: …` on stderr and a non-zero exit; nothing is written anywhere then.
+ *
+ * @l2x/report brings vega, vega-lite and resvg: it is imported when the command runs, so that `sweeper run`
+ * (main.ts registers every command) does not load them.
  */
 import { isAbsolute, relative } from 'node:path';
 import type { Command } from 'commander';
 import { UserError, isUserError } from '@l2x/errors';
-import { REPORT_FORMATS, ReportReader, buildReport, defaultReportDir, formatReport, parseFormat, writeReport, type Report } from '@l2x/report';
+import type { Report } from '@l2x/report';
 import { DEFAULT_DB, userCwd, userPath } from '../paths.ts';
 
 export interface ReportFlags {
@@ -46,7 +49,7 @@ function commandLine(flags: ReportFlags, report: Report): string {
   return parts.join(' ');
 }
 
-function missingSweep(dbPath: string): UserError {
+function missingSweep(ReportReader: typeof import('@l2x/report').ReportReader, dbPath: string): UserError {
   let names: string[] = [];
   try {
     const reader = ReportReader.open(dbPath);
@@ -63,9 +66,10 @@ function missingSweep(dbPath: string): UserError {
 
 /** Runs the report; throws UserError for anything the user can fix. */
 export async function report(flags: ReportFlags, io: Pick<ReportIo, 'stdout' | 'stderr'> = processIo): Promise<void> {
+  const { ReportReader, buildReport, defaultReportDir, formatReport, parseFormat, writeReport } = await import('@l2x/report');
   const format = parseFormat(flags.format ?? 'md');
   const dbPath = userPath(flags.db, DEFAULT_DB);
-  if (!flags.sweep) throw missingSweep(dbPath);
+  if (!flags.sweep) throw missingSweep(ReportReader, dbPath);
 
   const reader = ReportReader.open(dbPath);
   let built: Report;
@@ -90,7 +94,7 @@ export function registerReport(program: Command, io: ReportIo = processIo): void
     .option('--sweep <name>', 'the sweep to report on (its name in the database)')
     .option('--db <path>', `results database (default: ${DEFAULT_DB})`)
     .option('--by <setting>', 'one row per value of this setting instead of per configuration, e.g. tau')
-    .option('--format <format>', `table format on stdout: ${REPORT_FORMATS.join(' | ')} (default: md)`)
+    .option('--format <format>', 'table format on stdout: md | csv | json (default: md)')
     .option('--out <dir>', 'folder for index.md and the plots (default: results/reports/<sweep>)')
     .option('--compare <other>', "a second sweep to put side by side, e.g. the notebook's attention: tokens")
     .configureOutput({
