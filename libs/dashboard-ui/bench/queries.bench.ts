@@ -17,7 +17,6 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { ResultsReader, ResultsStore } from '@l2x/store';
 import { writeFixtureSweep, type FixtureTrial } from '@l2x/store/fixtures';
 import { readSnapshot, readTrials, summaryColumns } from '../src/sweep-source.ts';

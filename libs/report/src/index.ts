@@ -5,7 +5,7 @@ export { poolCurves, loadCurves, CURVE_METRICS, CURVE_LIMIT, type CurvePoint, ty
 export { buildReport, type Report, type ReportOptions } from './build-report.ts';
 export { parseFormat, checkGroupBy, REPORT_FORMATS, type ReportFormat } from './report-options.ts';
 export { formatReport } from './format-report.ts';
-export { formatMarkdown, formatMarkdown as renderMarkdown, markdownTable } from './format-markdown.ts';
+export { formatMarkdown, markdownTable } from './format-markdown.ts';
 export { formatCsv, SUMMARY_FIELDS } from './format-csv.ts';
 export { formatJson, tableJson } from './format-json.ts';
 export { accuracySpec, curvesSpec, ACCURACY_LIMIT, ACCURACY_METRICS, MARK_NAMES } from './plot-specs.ts';

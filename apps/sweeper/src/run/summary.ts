@@ -8,7 +8,7 @@ export async function printSummary(store: ResultsStore, sweepName: string, summa
     `sweep ${sweepName} ${summary.status}: ${summary.completed} completed, ${summary.failed} failed, ${summary.interrupted} interrupted of ${summary.total}`,
   );
   if (summary.completed === 0) return;
-  const { buildReport, renderMarkdown } = await import('@l2x/report'); // vega comes with it: load it only now
+  const { buildReport, formatMarkdown } = await import('@l2x/report'); // vega comes with it: load it only now
   write('');
-  write(renderMarkdown(buildReport(store, { sweep: sweepName })));
+  write(formatMarkdown(buildReport(store, { sweep: sweepName, curves: false })));
 }
