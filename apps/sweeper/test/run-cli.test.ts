@@ -57,7 +57,7 @@ describe('sweeper run: bad input', () => {
     expect(result.status).toBe(2);
     const lines = result.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^sweeper: .*typo\.yaml:3:3: .*tua.*did you mean "tau"/);
+    expect(lines[0]).toMatch(/^sweeper: .*typo\.yaml:5:3: .*tua.*did you mean "tau"/);
     expect(existsSync(db)).toBe(false);
   });
 
@@ -94,7 +94,7 @@ describe('sweeper run: crashes and readers', () => {
     const file = sweepFile('killed', `seeds: 3\nparameters: { tau: { values: [0.1, 0.5] } }\n${tiny}`);
     const db = join(dir, 'results.db');
     const first = startSweeper(['run', '--config', file, '--db', db, '--no-dashboard']);
-    await until(() => (first.output().match(/ done /g) ?? []).length >= 2, 60_000);
+    await until(() => (first.output().match(/\] done /g) ?? []).length >= 2, 60_000);
     first.child.kill('SIGKILL');
     await first.exited;
 

@@ -175,7 +175,7 @@ const fileShape = {
 export function keysAllowedAt(path: ReadonlyArray<PropertyKey>): readonly string[] {
   const [block, setting] = path;
   if (path.length === 0) return Object.keys(fileShape);
-  if (path.length === 1 && (block === 'trial' || block === 'parameters')) return SETTING_NAMES;
+  if (path.length === 1 && (block === 'trial' || block === 'parameters')) return SETTING_NAMES.filter((name) => name !== 'seed'); // seeds: sets it
   if (path.length === 2 && block === 'parameters' && typeof setting === 'string')
     return ['values', 'value', 'distribution', ...ARG_KEYS]; // values first: its typos are likelier
   if (path.length === 1 && block === 'metric') return Object.keys(metricShape);

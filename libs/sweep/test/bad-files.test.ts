@@ -72,7 +72,7 @@ const expected: Record<string, string> = {
   'two-forms.yaml':
     'two-forms.yaml:4:30: parameters.tau.values: got [0.2,0.5]; cannot be combined with value; allowed: one of value, values, distribution',
   'typo-key.yaml':
-    'typo-key.yaml:4:3: parameters.tua: unknown key "tua" (did you mean "tau"?); allowed: task, vocab, tokens, labelTokens, attention, dModel, heads, ff, layers, dropout, approximator, k, sampler, tau, tauMin, anneal, annealRate, auxWeight, lr, weightDecay, batchSize, steps, evalEvery, evalSize, seed',
+    'typo-key.yaml:4:3: parameters.tua: unknown key "tua" (did you mean "tau"?); allowed: task, vocab, tokens, labelTokens, attention, dModel, heads, ff, layers, dropout, approximator, k, sampler, tau, tauMin, anneal, annealRate, auxWeight, lr, weightDecay, batchSize, steps, evalEvery, evalSize',
   'typo-parameter-form.yaml':
     'typo-parameter-form.yaml:4:8: parameters.k.vals: unknown key "vals" (did you mean "values"?); allowed: values, value, distribution, min, max, q, mu, sigma',
   'typo-top-level-key.yaml':
