@@ -112,3 +112,6 @@ export const METRIC_NAMES = [
 ] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
 export type Metrics = Record<MetricName, number>;
+
+/** Which trials can train together (trainPack): here too, so the sweep runner can group without TensorFlow.js. */
+export { packKey, PACK_SETTINGS } from './pack.ts';
