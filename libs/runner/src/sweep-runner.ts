@@ -111,7 +111,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
   });
   const plannedKeys = new Set(planned.map((t) => t.key));
   const pending = store.pendingTrials(sweep.id).filter((t) => plannedKeys.has(t.key));
-  const queue: Job[] = planJobs(pending, spec.resources.pack, plan);
+  const queue: Job[] = planJobs(pending, spec.resources.pack, plan.slots.length);
   emit({ type: 'planned', sweep, runId, total: store.counts(sweep.id).total, added, pending: pending.length, reclaimed, configChanged, plan });
 
   const workers = new Map<number, Worker>();

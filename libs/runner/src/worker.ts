@@ -3,8 +3,10 @@
  * It never touches the database. It ignores SIGINT (Ctrl-C reaches the whole process group: the parent
  * decides) and exits when the parent goes away.
  */
-import { train, type TrainEvent } from '@l2x/model';
+import { train, trainPack, type PackEvent, type TrainEvent } from '@l2x/model';
 import type { JobTrial, ParentMessage, WorkerMessage } from './protocol.ts';
+
+type RunMessage = Extract<ParentMessage, { type: 'run' }>;
 
 function send(message: WorkerMessage): void {
   process.send?.(message);
@@ -17,17 +19,16 @@ function describe(error: unknown): string {
 
 let abort = new AbortController();
 
-async function runTrial(jobId: number, backend: ParentMessage & { type: 'run' }, trial: JobTrial): Promise<void> {
+/** One trial alone: `train`, whose errors fail the trial. */
+async function runTrial(message: RunMessage, trial: JobTrial): Promise<void> {
+  const { jobId } = message;
   let resolved: string | undefined;
   const onEvent = (event: TrainEvent) => {
-    if (event.type === 'start') {
-      resolved = event.backend;
-      send({ type: 'started', jobId, backend: event.backend, tfjsVersion: event.tfjsVersion });
-    } else if (event.type === 'progress') send({ type: 'progress', jobId, trialId: trial.trialId, step: event.step });
-    else if (event.type === 'eval') send({ type: 'eval', jobId, trialId: trial.trialId, step: event.step, tau: event.tau, metrics: event.metrics });
+    if (event.type === 'start') resolved = event.backend;
+    forward(jobId, trial.trialId, event);
   };
   try {
-    const result = await train(trial.settings, { backend: backend.backend, signal: abort.signal, onEvent });
+    const result = await train(trial.settings, { backend: message.backend, signal: abort.signal, onEvent });
     send({ type: 'completed', jobId, trialId: trial.trialId, backend: result.backend, metrics: result.metrics, trainMs: result.trainMs });
   } catch (error) {
     if (abort.signal.aborted) return; // the parent marks it interrupted
@@ -35,12 +36,41 @@ async function runTrial(jobId: number, backend: ParentMessage & { type: 'run' },
   }
 }
 
-async function runJob(message: ParentMessage & { type: 'run' }): Promise<void> {
-  abort = new AbortController();
-  for (const trial of message.trials) {
-    if (abort.signal.aborted) break;
-    await runTrial(message.jobId, message, trial);
+/** Same-shaped trials together: `trainPack`. A diverging trial fails alone; any other error fails the pack. */
+async function runPack(message: RunMessage): Promise<void> {
+  const { jobId, trials } = message;
+  let resolved: string | undefined;
+  const onEvent = (event: PackEvent) => {
+    if (event.type === 'start') resolved = event.backend;
+    forward(jobId, trials[event.trial]!.trialId, event);
+  };
+  try {
+    const outcomes = await trainPack(
+      trials.map((t) => t.settings),
+      { backend: message.backend, signal: abort.signal, onEvent },
+    );
+    outcomes.forEach((outcome, i) => {
+      const trialId = trials[i]!.trialId;
+      if (outcome.ok)
+        send({ type: 'completed', jobId, trialId, backend: outcome.result.backend, metrics: outcome.result.metrics, trainMs: outcome.result.trainMs });
+      else send({ type: 'failed', jobId, trialId, error: describe(outcome.error), ...(resolved ? { backend: resolved } : {}) });
+    });
+  } catch (error) {
+    if (abort.signal.aborted) return;
+    for (const { trialId } of trials) send({ type: 'failed', jobId, trialId, error: describe(error), ...(resolved ? { backend: resolved } : {}) });
   }
+}
+
+function forward(jobId: number, trialId: number, event: TrainEvent): void {
+  if (event.type === 'start') send({ type: 'started', jobId, backend: event.backend, tfjsVersion: event.tfjsVersion });
+  else if (event.type === 'progress') send({ type: 'progress', jobId, trialId, step: event.step });
+  else send({ type: 'eval', jobId, trialId, step: event.step, tau: event.tau, metrics: event.metrics });
+}
+
+async function runJob(message: RunMessage): Promise<void> {
+  abort = new AbortController();
+  if (message.trials.length > 1) await runPack(message);
+  else if (message.trials[0]) await runTrial(message, message.trials[0]);
   send({ type: 'idle', jobId: message.jobId });
 }
 

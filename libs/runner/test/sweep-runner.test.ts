@@ -77,4 +77,19 @@ describe('runSweep', () => {
     const second = await runSweep({ store, sweep, env });
     expect(second).toMatchObject({ status: 'completed', completed: 4, total: 4 });
   }, 120_000);
+
+  it('stores a packed trial like any other, with the metrics it gets when trained alone', async () => {
+    const body = `method: grid\nseeds: 2\nparameters: { tau: { values: [0.1, 0.5] }, auxWeight: { values: [0, 0.5] } }\n`;
+    const packed = await runSweep({ store, sweep: inline(`name: packed\n${body}${tiny.replace('workers: 2', 'workers: 1, pack: 4')}`), env });
+    const alone = await runSweep({ store, sweep: inline(`name: alone\n${body}${tiny.replace('workers: 2', 'workers: 1, pack: off')}`), env });
+    expect(packed).toMatchObject({ status: 'completed', completed: 8 });
+    expect(alone).toMatchObject({ status: 'completed', completed: 8 });
+    const columns = ['key', 'status', 'soft_acc', 'hard_acc', 'precision', 'loss'] as const;
+    const a = store.trialSummary('packed', columns);
+    const b = store.trialSummary('alone', columns);
+    expect(a.map((r) => r.key)).toEqual(b.map((r) => r.key));
+    a.forEach((row, i) => {
+      for (const name of ['soft_acc', 'hard_acc', 'precision', 'loss'] as const) expect(row[name] as number).toBeCloseTo(b[i]![name] as number, 4);
+    });
+  }, 120_000);
 });
