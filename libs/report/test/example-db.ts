@@ -1,5 +1,5 @@
 /**
- * Writes the small example database whose sqlite3 output QUERIES.md shows (a `tau` sweep: tau × k, 3 seeds,
+ * Writes the small example database whose sqlite3 output the README shows (a `tau` sweep: tau × k, 3 seeds,
  * one failed trial), through the real store writer.
  *
  *   npx tsx libs/report/test/example-db.ts /tmp/example.db
