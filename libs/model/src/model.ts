@@ -228,10 +228,23 @@ export function topkMask(scores: Tensor, kMask: Tensor): Tensor {
   return tf.sum(tf.mul(oneHot(indices, scores.shape[2]!), kMask), 2); // [P, B, K, T] → [P, B, T]
 }
 
-/** Notebook and L2X: K independent Gumbel-softmax samples at temperature tau, elementwise max. */
+/**
+ * Notebook and L2X: K independent Gumbel-softmax samples at temperature tau, elementwise max. `noise` is
+ * [K, P, B, T] (slot-major, so each slot is a contiguous block). A running tf.maximum over the slots rather
+ * than tf.max over an axis: the latter's gradient needs a broadcasting equal, ~2 ms on wasm at P = 8.
+ */
 export function gumbelMax(logp: Tensor, noise: Tensor, tau: Tensor, kMask: Tensor): Tensor {
-  const samples = tf.softmax(tf.div(tf.add(tf.expandDims(logp, 2), noise), tau)); // [P, B, K, T]
-  return tf.max(tf.mul(samples, kMask), 2); // [P, B, T]
+  const [slots, ...shape] = noise.shape as [number, ...number[]];
+  const n = shape.reduce((a, b) => a * b, 1);
+  const t = tf.reshape(tau, [-1, 1, 1]); // [P, 1, 1]
+  const gumbels = splitColumns(tf.reshape(noise, [1, slots * n]), new Array<number>(slots).fill(n), new Array<number[]>(slots).fill(shape));
+  const used = tf.unstack(kMask, 2).map((s) => tf.reshape(s, [-1, 1, 1])); // K × [P, 1, 1]: slot j < k_p
+  let mask: Tensor | null = null;
+  gumbels.forEach((g, j) => {
+    const sample = tf.mul(tf.softmax(tf.div(tf.add(logp, g), t)), used[j]!); // [P, B, T]
+    mask = mask ? tf.maximum(mask, sample) : sample;
+  });
+  return mask!; // [P, B, T]
 }
 
 /** Hard top-k of the relaxed sample in the forward pass; the relaxed sample's gradient in the backward pass. */
@@ -269,9 +282,28 @@ export function sample(sampler: Sampler, logp: Tensor, noise: Tensor, tau: Tenso
   }
 }
 
-/** Shape of the noise each sampler draws per trial: [B, K, T] or [B, T]. */
-export function noiseShape(sampler: Sampler, batch: number, kMax: number, tokens: number): number[] {
-  return sampler === 'relaxed-topk' ? [batch, tokens] : [batch, kMax, tokens];
+/**
+ * Gumbel noise for a pack, from each trial's stream: [K, P, B, T] for gumbel-max and straight-through (trial p
+ * draws only its k_p slots per row, in the order it would alone), [P, B, T] for relaxed-topk.
+ */
+export function gumbelNoise(sampler: Sampler, rngs: Rng[], ks: number[], batch: number, tokens: number): Tensor {
+  const trials = rngs.length;
+  const row = batch * tokens;
+  if (sampler === 'relaxed-topk') {
+    const noise = new Float32Array(trials * row);
+    rngs.forEach((rng, p) => rng.gumbel(noise.subarray(p * row, (p + 1) * row)));
+    return tf.tensor3d(noise, [trials, batch, tokens]);
+  }
+  const slots = Math.max(...ks);
+  const noise = new Float32Array(slots * trials * row);
+  rngs.forEach((rng, p) => {
+    for (let b = 0; b < batch; b++)
+      for (let j = 0; j < ks[p]!; j++) {
+        const at = (j * trials + p) * row + b * tokens;
+        rng.gumbel(noise.subarray(at, at + tokens));
+      }
+  });
+  return tf.tensor4d(noise, [slots, trials, batch, tokens]);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -325,7 +357,7 @@ export function crossEntropy(logits: Tensor, labels: Tensor): Tensor {
 export interface Inputs {
   ids: Tensor; // [P, B, T] int32
   labels: Tensor; // [P, B, C] one-hot
-  noise: Tensor; // [P, B, K, T] or [P, B, T]
+  noise: Tensor; // [K, P, B, T] or [P, B, T] (gumbelNoise)
   tau: Tensor; // [P, 1, 1, 1]
   kMask: Tensor; // [P, 1, K, 1]
   auxWeight: Tensor; // [P]

@@ -81,12 +81,17 @@ function columnSum(x: Tensor): Tensor {
   return tf.reshape(tf.matMul(tf.ones([1, rows]), x), [cols]);
 }
 
-/** x^T @ y without a transposed operand: transpose whichever of x, y is smaller. x [M, A], y [M, B] → [A, B]. */
+/**
+ * x^T @ y without a transposed operand: x [M, A], y [M, B] → [A, B]; the narrower of x, y is transposed.
+ * (Measured in a step: XNNPACK packs the right operand of every product anew, as these tensors are new each
+ * step, so the wide operand costs about as much packed on the right as transposed to the left; transposing the
+ * narrow one is as fast at ff 128 and ~10% faster at ff 2048.)
+ */
 function innerProduct(x: Tensor, y: Tensor): Tensor {
   const a = x.shape[1]!;
   const b = y.shape[1]!;
-  if (a <= b) return tf.matMul(tf.transpose(x), y);
-  return tf.transpose(tf.matMul(tf.transpose(y), x));
+  if (a <= b) return tf.matMul(tf.transpose(x), y); // [A, M] @ [M, B]
+  return tf.transpose(tf.matMul(tf.transpose(y), x)); // ([B, M] @ [M, A])^T
 }
 
 /** Per-trial list of products (+ bias, activation): x_p [M, K] @ w_p [K, N]. */

@@ -10,7 +10,7 @@ import type { Scalar, Tensor } from '@tensorflow/tfjs-core';
 import type { BackendName, Metrics, ResolvedBackend, Settings } from './config.ts';
 import { loadBackend } from './backend.ts';
 import { AbortError, NonFiniteLossError } from './errors.ts';
-import { EVAL_SUMS, evaluationSums, initialParams, modelSpec, noiseShape, paramCount, trainingLoss, unpackParams, type Context, type Inputs } from './model.ts';
+import { EVAL_SUMS, evaluationSums, gumbelNoise, initialParams, modelSpec, paramCount, trainingLoss, unpackParams, type Context, type Inputs } from './model.ts';
 import { AdamW } from './optimizer.ts';
 import { oneHot, releaseHeld } from './ops.ts';
 import { packKey } from './pack.ts';
@@ -154,19 +154,10 @@ export async function trainPack(pack: Settings[], options: PackOptions = {}): Pr
       const ids = new Int32Array(trials * b * task.tokens);
       const labels = new Int32Array(trials * b);
       batches.forEach((batch, p) => (ids.set(batch.ids, p * batch.ids.length), labels.set(batch.labels, p * b)));
-      const shape = noiseShape(spec.sampler, b, kMax, task.tokens);
-      const per = shape.reduce((x, y) => x * y, 1);
-      const noise = new Float32Array(trials * per);
-      noiseRngs.forEach((rng, p) => {
-        if (shape.length === 2) return rng.gumbel(noise.subarray(p * per, (p + 1) * per));
-        // [B, K, T]: a trial with k < K draws only its k samples per row (as it would alone); the rest stay 0
-        const k = pack[p]!.k, t = task.tokens;
-        for (let row = 0; row < b; row++) rng.gumbel(noise.subarray(p * per + row * kMax * t, p * per + (row * kMax + k) * t));
-      });
       return {
         ids: tf.tensor3d(ids, [trials, b, task.tokens], 'int32'),
         labels: oneHot(tf.tensor2d(labels, [trials, b], 'int32'), task.classes),
-        noise: tf.tensor(noise, [trials, ...shape]),
+        noise: gumbelNoise(spec.sampler, noiseRngs, pack.map((s) => s.k), b, task.tokens),
         tau: tf.tensor4d(taus, [trials, 1, 1, 1]),
         kMask,
         auxWeight,

@@ -103,7 +103,7 @@ for (const [backend, products] of [['wasm', 'per-trial'], ['cpu', 'per-trial'], 
     it('straight-through: the forward pass is hard, the gradient is the relaxed sample’s and not zero', () => {
       tf.tidy(() => {
         const logp = tf.logSoftmax(random([1, 6, 9], 15));
-        const noise = random([1, 6, 3, 9], 16);
+        const noise = random([3, 1, 6, 9], 16); // [K, P, B, T]
         const tau = tf.fill([1, 1, 1, 1], 0.5);
         const kMask = tf.ones([1, 1, 3, 1]);
         const probe = random([1, 6, 9], 17);

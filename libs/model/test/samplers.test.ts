@@ -49,7 +49,7 @@ describe('samplers', () => {
 
   it('gumbel-max at a low temperature is close to k-hot with at most k mass, and its duplicates show up as sums < k', () => {
     tf.tidy(() => {
-      const mask = gumbelMax(logp(), tf.randomNormal([2, B, K, T], 0, 1, 'float32', 3), tf.fill([2, 1, 1, 1], 0.01), kMask());
+      const mask = gumbelMax(logp(), tf.randomNormal([K, 2, B, T], 0, 1, 'float32', 3), tf.fill([2, 1, 1, 1], 0.01), kMask());
       const sums = rowSums(mask);
       sums.forEach((s, i) => expect(s).toBeLessThanOrEqual((i < B ? 3 : 5) + 1e-4));
       expect(sums.some((s) => s < 2.9)).toBe(true); // independent samples collide sometimes
@@ -62,7 +62,7 @@ describe('samplers', () => {
     for (const sampler of SAMPLERS) {
       tf.tidy(() => {
         const l = logp();
-        const noiseShape = sampler === 'relaxed-topk' ? [2, B, T] : [2, B, K, T];
+        const noiseShape = sampler === 'relaxed-topk' ? [2, B, T] : [K, 2, B, T];
         const noise = tf.randomNormal(noiseShape, 0, 1, 'float32', 4);
         const probe = tf.randomNormal([2, B, T], 0, 1, 'float32', 5);
         const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(sample(sampler, x, noise, tf.fill([2, 1, 1, 1], 0.5), kMask()), probe)))(l);
