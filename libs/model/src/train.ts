@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor } from '@tensorflow/tfjs-core';
-import type { BackendName, Metrics, ResolvedBackend, Settings } from './config.ts';
+import { parseSettings, type BackendName, type Metrics, type ResolvedBackend, type Settings } from './config.ts';
 import { loadBackend } from './backend.ts';
 import { AbortError, NonFiniteLossError } from './errors.ts';
 import { EVAL_SUMS, evaluationSums, gumbelNoise, initialParams, modelSpec, paramCount, trainingLoss, unpackParams, type Context, type Inputs } from './model.ts';
@@ -81,8 +81,10 @@ interface TrialState {
  * Trains trials with equal packKey together: weights and optimiser state stacked along a leading axis.
  * A packed trial gives the same metrics as the same trial trained alone. Outcomes are in pack order.
  */
-export async function trainPack(pack: Settings[], options: PackOptions = {}): Promise<PackOutcome[]> {
-  if (pack.length === 0) return [];
+export async function trainPack(input: Settings[], options: PackOptions = {}): Promise<PackOutcome[]> {
+  if (input.length === 0) return [];
+  // Settings typed as such can still be wrong at run time (built by hand, read from JSON): a UserError before any work.
+  const pack = input.map((s, i) => parseSettings(s, input.length > 1 ? `trial ${i}` : 'settings'));
   const key = packKey(pack[0]!);
   pack.forEach((s, i) => {
     if (packKey(s) !== key) throw new Error(`trainPack: trial ${i} differs from trial 0 in a setting that fixes shapes (${packKey(s)} vs ${key})`);

@@ -89,6 +89,14 @@ describe('train', () => {
     expect(tf.memory().numTensors).toBe(before);
   }, 30_000);
 
+  it('settings that are wrong at run time are a UserError naming the setting, before any training', async () => {
+    const events: TrainEvent[] = [];
+    const error = await train({ ...small(), k: 9 }, { backend: 'wasm', onEvent: (e) => events.push(e) }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as Error).message).toMatch(/`k`.*9/);
+    expect(events).toHaveLength(0);
+  });
+
   it('an explicitly requested backend that is not installed is a UserError naming the package, not a fallback', async () => {
     const error = await loadBackend('tensorflow').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
