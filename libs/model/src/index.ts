@@ -3,7 +3,6 @@ export { loadBackend, currentBackend, type LoadedBackend, type TF } from './back
 export { createTask, majorityTask, type Task, type Batch } from './task.ts';
 export { temperature, type ScheduleSettings } from './schedule.ts';
 export { Rng, mix32, STREAMS, type StreamName } from './random.ts';
-export { packKey, PACK_SETTINGS } from './pack.ts';
 export { NonFiniteLossError, AbortError } from './errors.ts';
 export { train, trainPack, EVAL_SEED, type TrainEvent, type PackEvent, type TrainResult, type PackOutcome, type TrainOptions, type PackOptions } from './train.ts';
 export { AdamW, type AdamWOptions } from './optimizer.ts';
