@@ -1,0 +1,145 @@
+/**
+ * Sweep throughput: the same small sweep (8 trials of the notebook's model, 200 steps each) run by the real
+ * sweeper (worker processes, results database) packed, unpacked, unpacked on two workers, and with the
+ * notebook's own PyTorch loop trial after trial; at ff 2048 and ff 128. Prints trials per hour, ms per
+ * trial-step, the ratios to PyTorch, and the effective GFLOP/s of the matrix products beside this machine's
+ * wasm matrix-product ceiling measured in the same run.
+ *
+ *   npx nx run sweeper:bench [--ff 2048,128] [--trials 8] [--steps 200]
+ *                            [--torch ../shared/reference/seed_torch.py] [--python /usr/bin/python3]
+ *
+ * --torch is taken from the workspace root. PyTorch runs with --batch-first --threads 1 (faster than two
+ * threads on small machines); it is skipped, with a note, when the python cannot import torch.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadBackend } from '@l2x/model';
+import { DEFAULT_SETTINGS, type Settings } from '@l2x/model/config';
+import { runSweep } from '@l2x/runner';
+import { ResultsStore } from '@l2x/store';
+import { parseSweep, sha256 } from '@l2x/sweep';
+import { WORKSPACE_ROOT } from '../src/paths.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    ff: { type: 'string', default: '2048,128' },
+    trials: { type: 'string', default: '8' },
+    steps: { type: 'string', default: '200' },
+    torch: { type: 'string', default: '../shared/reference/seed_torch.py' },
+    python: { type: 'string', default: '/usr/bin/python3' },
+  },
+});
+const trials = Number(args.trials);
+const steps = Number(args.steps);
+const evalSize = 1024; // as the PyTorch script evaluates
+
+/** Floating-point operations of the matrix products in one training step (backward = 2 × forward). */
+function productFlops(s: Settings): number {
+  const rows = s.batchSize * s.tokens; // every token of every sample
+  const D = s.dModel;
+  const encoder = 2 * rows * (s.vocab * D + 3 * D * D + D * D + 2 * D * s.ff) + 2 * 2 * s.batchSize * s.tokens * s.tokens * D;
+  const explainer = 2 * rows * (D * D + D);
+  const approximator = 2 * s.batchSize * (D * D + D * s.vocab);
+  return 3 * (s.layers * encoder + explainer + approximator);
+}
+
+/** The six feed-forward products of a step as 2-D untransposed matMuls on wasm (XNNPACK): ms each, and GFLOP/s. */
+async function wasmCeiling(s: Settings): Promise<{ floorMs: number; gflops: number }> {
+  const { tf } = await loadBackend('wasm');
+  const m = s.batchSize * s.tokens;
+  const D = s.dModel;
+  const F = s.ff;
+  // forward X·W1, H·W2; backward dY·W2ᵀ, dH·W1ᵀ (inner dims 32 and F), Hᵀ·dY, Xᵀ·dH (inner dim B·T)
+  const shapes: [number, number, number][] = [[m, D, F], [m, F, D], [m, D, F], [m, F, D], [F, m, D], [D, m, F]];
+  let floorMs = 0;
+  let flops = 0;
+  for (const [a, inner, b] of shapes) {
+    const x = tf.randomNormal([a, inner]);
+    const w = tf.randomNormal([inner, b]);
+    for (let i = 0; i < 3; i++) tf.matMul(x, w).dispose();
+    const times: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      const start = performance.now();
+      const y = tf.matMul(x, w);
+      y.dataSync();
+      times.push(performance.now() - start);
+      y.dispose();
+    }
+    x.dispose();
+    w.dispose();
+    const ms = Math.min(...times);
+    floorMs += ms;
+    flops += 2 * a * inner * b;
+  }
+  return { floorMs, gflops: flops / floorMs / 1e6 };
+}
+
+/** Runs the sweep through the real runner into a scratch database; seconds of wall time. */
+async function sweepSeconds(ff: number, pack: string, workers: number): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'sweeper-bench-'));
+  const text = [
+    `name: bench-${ff}-${pack}-${workers}`,
+    'method: grid',
+    `seeds: ${trials}`,
+    `trial: { ff: ${ff}, steps: ${steps}, evalEvery: ${steps}, evalSize: ${evalSize} }`,
+    'parameters: { tau: { value: 0.1 } }',
+    `resources: { backend: auto, workers: ${workers}, pack: ${pack} }`,
+  ].join('\n');
+  const store = ResultsStore.open(join(dir, 'results.db'));
+  try {
+    const start = performance.now();
+    const summary = await runSweep({ store, sweep: { spec: parseSweep(text, 'bench.yaml'), text, hash: sha256(text), path: 'bench.yaml' }, env: { gitCommit: null, gitDirty: null, tfjsVersion: null } });
+    if (summary.completed !== trials) throw new Error(`bench sweep: ${summary.completed} of ${trials} trials completed`);
+    return (performance.now() - start) / 1000;
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function torchSeconds(ff: number): number | undefined {
+  const script = resolve(WORKSPACE_ROOT, args.torch);
+  if (!existsSync(script) || !existsSync(args.python) || spawnSync(args.python, ['-c', 'import torch'], { stdio: 'ignore' }).status !== 0) return undefined;
+  // seed_torch.py trains steps + 1 steps (0..steps) and evaluates 1024 samples, as the sweep above does.
+  const out = execFileSync(args.python, [script, '--batch-first', '--threads', '1', '--ff', String(ff), '--steps', String(steps - 1), '--trials', String(trials)], { encoding: 'utf8' });
+  const total = out.trim().split('\n').map((l) => JSON.parse(l) as { total_s?: number; train_s?: number });
+  return total.find((l) => l.total_s !== undefined)?.total_s ?? total.reduce((sum, l) => sum + (l.train_s ?? 0), 0);
+}
+
+const table: string[][] = [['ff', 'run', 'trials/hour', 'ms/trial-step', 'vs PyTorch', 'GFLOP/s', 'wasm ceiling GFLOP/s', '÷ floor']];
+console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, load average ${loadavg()[0]!.toFixed(1)}`);
+console.log(`sweep: ${trials} trials × ${steps} steps of the notebook's model (batch ${DEFAULT_SETTINGS.batchSize}, d_model ${DEFAULT_SETTINGS.dModel}), one eval of ${evalSize} samples each`);
+for (const ff of args.ff.split(',').map(Number)) {
+  const settings: Settings = { ...DEFAULT_SETTINGS, ff };
+  const { floorMs, gflops: ceiling } = await wasmCeiling(settings);
+  const flops = productFlops(settings);
+  const torch = torchSeconds(ff);
+  const runs: [string, number][] = [
+    [`packed ×${Math.min(trials, 8)}, 1 worker`, await sweepSeconds(ff, String(Math.min(trials, 8)), 1)],
+    ['unpacked, 1 worker', await sweepSeconds(ff, 'off', 1)],
+    ['unpacked, 2 workers', await sweepSeconds(ff, 'off', 2)],
+    ...(torch !== undefined ? ([['PyTorch 1 thread, trial after trial', torch]] as [string, number][]) : []),
+  ];
+  for (const [name, seconds] of runs) {
+    const msPerTrialStep = (1000 * seconds) / (trials * steps);
+    table.push([
+      String(ff),
+      name,
+      ((trials * 3600) / seconds).toFixed(0),
+      msPerTrialStep.toFixed(1),
+      torch !== undefined ? (torch / seconds).toFixed(2) : '–',
+      (flops / msPerTrialStep / 1e6).toFixed(1),
+      ceiling.toFixed(1),
+      // The feed-forward products alone, at the ceiling, take floorMs: how far a trial-step is above that.
+      (msPerTrialStep / floorMs).toFixed(2),
+    ]);
+  }
+  if (torch === undefined) console.log(`PyTorch: not measured at ff ${ff} (${args.python} cannot import torch, or ${args.torch} is missing)`);
+  console.log(`ff ${ff}: wasm floor of the six feed-forward products ${floorMs.toFixed(1)} ms per step at ${ceiling.toFixed(1)} GFLOP/s`);
+}
+const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
+console.log('');
+for (const row of table) console.log(`| ${row.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`);
