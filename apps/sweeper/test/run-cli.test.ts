@@ -47,7 +47,7 @@ function sweepFile(name: string, body: string): string {
   return path;
 }
 
-const tiny = `trial: { ff: 32, steps: 40, evalEvery: 10, evalSize: 128, batchSize: 32 }\nresources: { backend: wasm, workers: 1 }\n`;
+const tiny = `trial: { ff: 32, steps: 40, evalEvery: 10, evalSize: 128, batchSize: 32 }\nresources: { backend: wasm, workers: 1, pack: off }\n`;
 
 describe('sweeper run: bad input', () => {
   it('names the file, line and column, the key, the bad value and what is allowed; writes nothing', () => {
@@ -91,17 +91,18 @@ describe('sweeper run: bad input', () => {
 
 describe('sweeper run: crashes and readers', () => {
   it('completes every trial exactly once after being killed with SIGKILL mid-sweep', async () => {
-    const file = sweepFile('killed', `seeds: 3\nparameters: { tau: { values: [0.1, 0.5] } }\n${tiny}`);
+    // Trials long enough (~1-2 s each) that the kill lands mid-sweep, right after the first one is done.
+    const file = sweepFile('killed', `seeds: 3\nparameters: { tau: { values: [0.1, 0.5] } }\n${tiny.replace('steps: 40', 'steps: 150')}`);
     const db = join(dir, 'results.db');
     const first = startSweeper(['run', '--config', file, '--db', db, '--no-dashboard']);
-    await until(() => (first.output().match(/\] done /g) ?? []).length >= 2, 60_000);
+    await until(() => /\] done /.test(first.output()), 60_000);
     first.child.kill('SIGKILL');
     await first.exited;
 
     const reader = ResultsReader.open(db);
     const sweepId = reader.sweep('killed').id;
     const before = new Map(reader.trials(sweepId, ['completed']).map((t) => [t.key, t.finishedAt]));
-    expect(before.size).toBeGreaterThanOrEqual(2);
+    expect(before.size).toBeGreaterThanOrEqual(1);
     expect(before.size).toBeLessThan(6);
 
     const second = sweeper(['run', '--config', file, '--db', db, '--no-dashboard']);

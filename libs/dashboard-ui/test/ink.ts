@@ -11,7 +11,7 @@ export function resize(app: App, columns: number, rows = 24): void {
 }
 
 /** Waits until `check` holds for the last frame (or fails with that frame). */
-export async function waitForFrame(app: App, check: (frame: string) => boolean, timeoutMs = 3000): Promise<string> {
+export async function waitForFrame(app: App, check: (frame: string) => boolean, timeoutMs = 15_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const frame = app.lastFrame() ?? '';
