@@ -14,9 +14,13 @@
  *
  * Sweep `empty`: two queued trials, one running.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ResultsStore } from '@l2x/store';
 import { writeFixtureSweep, type FixtureTrial } from '@l2x/store/fixtures';
 import type { Metrics } from '@l2x/model/config';
+import { ReportReader, buildReport, type Report } from '../src/index.ts';
 
 type Final = Pick<Metrics, 'hard_acc' | 'soft_acc' | 'gap' | 'precision' | 'loss'>;
 
@@ -78,4 +82,32 @@ export function writeReportFixture(path: string): void {
   } finally {
     store.close();
   }
+}
+
+/** The fixture database in a scratch folder, opened for reports, with the three reports the tests look at. */
+export interface OpenedFixture {
+  dir: string;
+  reader: ReportReader;
+  /** Sweep `grid` per configuration, grouped by tau, and compared with sweep `batch`. */
+  single: Report;
+  grouped: Report;
+  compared: Report;
+  close(): void;
+}
+
+export function openReportFixture(prefix: string): OpenedFixture {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  writeReportFixture(join(dir, 'results.db'));
+  const reader = ReportReader.open(join(dir, 'results.db'));
+  return {
+    dir,
+    reader,
+    single: buildReport(reader, { sweep: 'grid' }),
+    grouped: buildReport(reader, { sweep: 'grid', by: 'tau' }),
+    compared: buildReport(reader, { sweep: 'grid', compare: 'batch' }),
+    close() {
+      reader.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -1,29 +1,18 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '@l2x/errors';
-import { ReportReader, buildReport, formatReport, parseFormat, type Report } from '../src/index.ts';
-import { writeReportFixture } from './fixture.ts';
+import { formatReport, parseFormat, type Report } from '../src/index.ts';
+import { openReportFixture, type OpenedFixture } from './fixture.ts';
 
-let dir: string;
-let reader: ReportReader;
+let fixture: OpenedFixture;
 let single: Report;
 let grouped: Report;
 let compared: Report;
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'report-formats-'));
-  writeReportFixture(join(dir, 'results.db'));
-  reader = ReportReader.open(join(dir, 'results.db'));
-  single = buildReport(reader, { sweep: 'grid' });
-  grouped = buildReport(reader, { sweep: 'grid', by: 'tau' });
-  compared = buildReport(reader, { sweep: 'grid', compare: 'batch' });
+  fixture = openReportFixture('report-formats-');
+  ({ single, grouped, compared } = fixture);
 });
-afterAll(() => {
-  reader.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => fixture.close());
 
 /** The Markdown tables of a document: runs of `|` lines, each as rows of cells. */
 function markdownTables(text: string): string[][][] {

@@ -1,28 +1,21 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MARK_NAMES, ReportReader, accuracySpec, buildReport, curvesSpec, poolCurves, renderSvg, writeReport, type Report } from '../src/index.ts';
-import { writeReportFixture } from './fixture.ts';
+import { openReportFixture, type OpenedFixture } from './fixture.ts';
 import { findAll, hasClass, parseXml, type XmlElement } from './xml.ts';
 
+let fixture: OpenedFixture;
 let dir: string;
 let reader: ReportReader;
 let single: Report;
 let grouped: Report;
 let compared: Report;
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'report-plots-'));
-  writeReportFixture(join(dir, 'results.db'));
-  reader = ReportReader.open(join(dir, 'results.db'));
-  single = buildReport(reader, { sweep: 'grid' });
-  grouped = buildReport(reader, { sweep: 'grid', by: 'tau' });
-  compared = buildReport(reader, { sweep: 'grid', compare: 'batch' });
+  fixture = openReportFixture('report-plots-');
+  ({ dir, reader, single, grouped, compared } = fixture);
 });
-afterAll(() => {
-  reader.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => fixture.close());
 
 /** The drawn items (symbols, rules, line paths) of the mark groups with this name. */
 function marks(svg: XmlElement, name: string): XmlElement[] {
