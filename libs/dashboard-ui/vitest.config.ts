@@ -7,5 +7,7 @@ export default defineConfig({
   test: {
     isolate: false,
     testTimeout: 30_000,
+    // With CI set, Ink draws only the last frame, at exit; these tests watch the live frames, as a user does.
+    env: { CI: 'false' },
   },
 });

@@ -12,7 +12,7 @@ afterEach(() => {
 });
 
 async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 15_000; // generous: CI runs two test projects at once on two cores
+  const deadline = Date.now() + 15_000; // generous: CI runs two test projects at once on two cores, beside training workers
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
