@@ -3,26 +3,16 @@
  * Bad input (a missing or foreign file, no sweeps, an unknown sweep, a newer schema) is one line on stderr and a
  * non-zero exit, before anything is drawn; the database is never written.
  */
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { UserError, isUserError } from '@l2x/errors';
-import { ResultsReader } from '@l2x/store';
+import { DEFAULT_DB, ResultsReader, resolveDbPath } from '@l2x/store';
 import { startDashboard } from '@l2x/dashboard-ui';
 
-/** The workspace root: the default database lives in its results/ folder. */
-export const WORKSPACE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const DEFAULT_DB = 'results/results.db';
 
 export interface CliIo {
   stderr: { write(text: string): unknown };
   /** Where relative paths start: the folder the user typed the command in (npm and Nx set INIT_CWD). */
   cwd: string;
-}
-
-/** The database path the user meant: relative paths from where they typed, the default from the workspace root. */
-export function resolveDbPath(db: string | undefined, cwd: string): string {
-  return db === undefined ? resolve(WORKSPACE_ROOT, DEFAULT_DB) : resolve(cwd, db);
 }
 
 /** Opens the database and picks the sweep, or throws a one-line UserError. */

@@ -12,7 +12,8 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ResultsReader, ResultsStore } from '@l2x/store';
 import { writeFixtureSweep } from '@l2x/store/fixtures';
-import { main, resolveDbPath, WORKSPACE_ROOT } from './cli.ts';
+import { WORKSPACE_ROOT, resolveDbPath } from '@l2x/store';
+import { main } from './cli.ts';
 
 const entry = fileURLToPath(new URL('./main.ts', import.meta.url));
 let dir: string;

@@ -1,6 +1,6 @@
 /**
  * Sweep throughput: the same small sweep (8 trials of the notebook's model, 200 steps each) run by the real
- * sweeper (worker processes, results database) packed, unpacked, unpacked on two workers, and with the
+ * sweeper (worker processes, results database) packed, unpacked, on one and two workers, and with the
  * notebook's own PyTorch loop trial after trial; at ff 2048 and ff 128. Prints trials per hour, ms per
  * trial-step, the ratios to PyTorch, and the effective GFLOP/s of the matrix products beside this machine's
  * wasm matrix-product ceiling measured in the same run.
@@ -121,6 +121,7 @@ for (const ff of args.ff.split(',').map(Number)) {
     [`packed ×${Math.min(trials, 8)}, 1 worker`, await sweepSeconds(ff, String(Math.min(trials, 8)), 1)],
     ['unpacked, 1 worker', await sweepSeconds(ff, 'off', 1)],
     ['unpacked, 2 workers', await sweepSeconds(ff, 'off', 2)],
+    ['packed (auto: ×4 each), 2 workers', await sweepSeconds(ff, 'auto', 2)],
     ...(torch !== undefined ? ([['PyTorch 1 thread, trial after trial', torch]] as [string, number][]) : []),
   ];
   for (const [name, seconds] of runs) {

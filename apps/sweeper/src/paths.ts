@@ -1,9 +1,8 @@
 /** Paths the user types are relative to where they typed them; Nx runs targets from the workspace root. */
 import { isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { WORKSPACE_ROOT } from '@l2x/store';
 
-/** The workspace root (two folders above apps/sweeper/src). */
-export const WORKSPACE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export { WORKSPACE_ROOT, DEFAULT_DB } from '@l2x/store';
 
 /** The folder the user typed the command in: npm and Nx keep it in INIT_CWD. */
 export function userCwd(): string {
@@ -15,5 +14,3 @@ export function userPath(given: string | undefined, fallback: string): string {
   if (given === undefined) return resolve(WORKSPACE_ROOT, fallback);
   return isAbsolute(given) ? given : resolve(userCwd(), given);
 }
-
-export const DEFAULT_DB = 'results/results.db';

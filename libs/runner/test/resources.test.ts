@@ -35,7 +35,7 @@ describe('planResources', () => {
     expect(planResources(resources, { workers: 2, backend: 'cpu' }, () => []).slots).toHaveLength(2);
   });
 
-  it('chooses one CPU worker on two cores and leaves a core free on bigger machines', () => {
-    expect([1, 2, 4, 16].map((n) => autoCpuWorkers(n))).toEqual([1, 1, 3, 15]);
+  it('chooses one CPU worker per core', () => {
+    expect([1, 2, 4, 16].map((n) => autoCpuWorkers(n))).toEqual([1, 2, 4, 16]);
   });
 });
