@@ -3,8 +3,8 @@
  * It never touches the database. It ignores SIGINT (Ctrl-C reaches the whole process group: the parent
  * decides) and exits when the parent goes away.
  */
-import { train, trainPack, type PackEvent, type TrainEvent } from '@l2x/model';
-import type { JobTrial, ParentMessage, WorkerMessage } from './protocol.ts';
+import { trainPack, type PackEvent, type TrainEvent } from '@l2x/model';
+import type { ParentMessage, WorkerMessage } from './protocol.ts';
 
 type RunMessage = Extract<ParentMessage, { type: 'run' }>;
 
@@ -19,24 +19,10 @@ function describe(error: unknown): string {
 
 let abort = new AbortController();
 
-/** One trial alone: `train`, whose errors fail the trial. */
-async function runTrial(message: RunMessage, trial: JobTrial): Promise<void> {
-  const { jobId } = message;
-  let resolved: string | undefined;
-  const onEvent = (event: TrainEvent) => {
-    if (event.type === 'start') resolved = event.backend;
-    forward(jobId, trial.trialId, event);
-  };
-  try {
-    const result = await train(trial.settings, { backend: message.backend, signal: abort.signal, onEvent });
-    send({ type: 'completed', jobId, trialId: trial.trialId, backend: result.backend, metrics: result.metrics, trainMs: result.trainMs });
-  } catch (error) {
-    if (abort.signal.aborted) return; // the parent marks it interrupted
-    send({ type: 'failed', jobId, trialId: trial.trialId, error: describe(error), ...(resolved ? { backend: resolved } : {}) });
-  }
-}
-
-/** Same-shaped trials together: `trainPack`. A diverging trial fails alone; any other error fails the pack. */
+/**
+ * A job's trials, trained together by `trainPack` (one trial is a pack of one). A diverging trial fails alone;
+ * any other error fails the whole job.
+ */
 async function runPack(message: RunMessage): Promise<void> {
   const { jobId, trials } = message;
   let resolved: string | undefined;
@@ -69,8 +55,7 @@ function forward(jobId: number, trialId: number, event: TrainEvent): void {
 
 async function runJob(message: RunMessage): Promise<void> {
   abort = new AbortController();
-  if (message.trials.length > 1) await runPack(message);
-  else if (message.trials[0]) await runTrial(message, message.trials[0]);
+  await runPack(message);
   send({ type: 'idle', jobId: message.jobId });
 }
 
