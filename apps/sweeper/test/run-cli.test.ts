@@ -116,6 +116,27 @@ describe('sweeper run: crashes and readers', () => {
     reader.close();
   }, 120_000);
 
+  it('stops on Ctrl-C: running trials become interrupted, exit 130, and the next run finishes them', async () => {
+    const file = sweepFile('ctrlc', `seeds: 2\nparameters: { tau: { values: [0.1, 0.5] } }\n${tiny.replace('steps: 40', 'steps: 150')}`);
+    const db = join(dir, 'results.db');
+    const first = startSweeper(['run', '--config', file, '--db', db, '--no-dashboard']);
+    await until(() => /\] start /.test(first.output()), 60_000);
+    first.child.kill('SIGINT');
+    expect(await first.exited, first.output()).toBe(130);
+    expect(first.output()).toMatch(/stopping: running trials will be marked interrupted/);
+
+    const reader = ResultsReader.open(db);
+    const sweepId = reader.sweep('ctrlc').id;
+    expect(reader.trials(sweepId, ['running'])).toEqual([]);
+    expect(reader.trials(sweepId, ['interrupted']).length).toBeGreaterThanOrEqual(1);
+    expect(reader.runs(sweepId)[0]).toMatchObject({ status: 'interrupted' });
+
+    const second = sweeper(['run', '--config', file, '--db', db, '--no-dashboard']);
+    expect(second.status, second.stderr).toBe(0);
+    expect(reader.counts(sweepId)).toMatchObject({ completed: 4, total: 4 });
+    reader.close();
+  }, 120_000);
+
   it('lets another process poll the database through a whole run without an error', async () => {
     const file = sweepFile('polled', `seeds: 2\nparameters: { tau: { values: [0.1, 0.5] } }\n${tiny}`);
     const db = join(dir, 'results.db');
