@@ -6,11 +6,11 @@
  * metric is due (every evalEvery steps and at the end).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Scalar, Tensor } from '@tensorflow/tfjs-core';
+import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs-core';
 import { parseSettings, type BackendName, type Metrics, type ResolvedBackend, type Settings } from './config.ts';
 import { loadBackend } from './backend.ts';
 import { AbortError, NonFiniteLossError } from './errors.ts';
-import { EVAL_SUMS, evaluationSums, gumbelNoise, initialParams, modelSpec, paramCount, trainingLoss, unpackParams, type Context, type Inputs } from './model.ts';
+import { EVAL_SUMS, evaluationSums, gumbelNoise, initialParams, modelSpec, paramCount, trainingLoss, unpackParams, type Context, type Inputs, type ModelSpec } from './model.ts';
 import { AdamW } from './optimizer.ts';
 import { oneHot, releaseHeld } from './ops.ts';
 import { packKey } from './pack.ts';
@@ -68,198 +68,271 @@ export async function train(settings: Settings, options: TrainOptions = {}): Pro
   return outcome!.result;
 }
 
-/** Per-trial host state: its random streams. */
-interface TrialState {
-  settings: Settings;
-  data: Rng;
-  dropout: Rng;
-  noise: Rng;
-  failed: NonFiniteLossError | null;
-}
-
 /**
  * Trains trials with equal packKey together: weights and optimiser state stacked along a leading axis.
  * A packed trial gives the same metrics as the same trial trained alone. Outcomes are in pack order.
+ *
+ * Read top to bottom: check the pack, start the backend, set up the trials, then step, evaluate when due,
+ * and hand back each trial's outcome.
  */
 export async function trainPack(input: Settings[], options: PackOptions = {}): Promise<PackOutcome[]> {
   if (input.length === 0) return [];
-  // Settings typed as such can still be wrong at run time (built by hand, read from JSON): a UserError before any work.
+  const pack = checkPack(input);
+  const { backend, version } = await loadBackend(options.backend ?? 'auto');
+  const emit = options.onEvent ?? (() => {});
+  pack.forEach((_, trial) => emit({ type: 'start', trial, backend, tfjsVersion: version }));
+
+  const { steps, evalEvery } = pack[0]!;
+  let run: PackRun | undefined;
+  try {
+    run = new PackRun(pack, emit);
+    for (let step = 1; step <= steps; step++) {
+      if (options.signal?.aborted) throw new AbortError(step - 1, { cause: options.signal.reason });
+      run.trainStep(step);
+      if (step % PROGRESS_EVERY === 0 || step === steps) run.reportProgress(step);
+      if (step % evalEvery === 0 || step === steps) {
+        await run.evaluate(step);
+        if (run.allFailed()) break;
+      } else if (step % PROGRESS_EVERY === 0) {
+        await new Promise((resolve) => setImmediate(resolve)); // let the UI, signals and timers run
+      }
+    }
+    return run.outcomes(backend, version);
+  } finally {
+    run?.dispose();
+  }
+}
+
+/** Settings typed as such can still be wrong at run time (built by hand, read from JSON): a UserError before any work. */
+function checkPack(input: Settings[]): Settings[] {
   const pack = input.map((s, i) => parseSettings(s, input.length > 1 ? `trial ${i}` : 'settings'));
   const key = packKey(pack[0]!);
   pack.forEach((s, i) => {
     if (packKey(s) !== key) throw new Error(`trainPack: trial ${i} differs from trial 0 in a setting that fixes shapes (${packKey(s)} vs ${key})`);
   });
-  const { backend, version } = await loadBackend(options.backend ?? 'auto');
-  const emit = options.onEvent ?? (() => {});
-  pack.forEach((_, trial) => emit({ type: 'start', trial, backend, tfjsVersion: version }));
+  return pack;
+}
 
-  const first = pack[0]!;
-  const tasks = pack.map(createTask); // the same shapes; the data may differ (labelTokens)
-  const task = tasks[0]!;
-  const spec = modelSpec(first, task.classes);
-  const trials = pack.length;
-  const kMax = Math.max(...pack.map((s) => s.k));
-  const steps = first.steps;
-  const state: TrialState[] = pack.map((settings) => ({
-    settings,
-    data: Rng.stream(settings.seed, 'data'),
-    dropout: Rng.stream(settings.seed, 'dropout'),
-    noise: Rng.stream(settings.seed, 'noise'),
-    failed: null,
-  }));
-  const reuseBuffers = tf.getBackend() === 'wasm'; // wasm copies uploads into its heap; cpu and tfjs-node keep the array
-  const buffers = new Map<number, Float32Array>();
-  const buffer = (n: number) => {
-    if (!reuseBuffers) return new Float32Array(n);
-    let b = buffers.get(n);
-    if (!b) buffers.set(n, (b = new Float32Array(n)));
-    return b;
-  };
+/** Per-trial host state: its random streams, its last metrics, and whether it failed. */
+interface TrialState {
+  settings: Settings;
+  data: Rng;
+  dropout: Rng;
+  noise: Rng;
+  metrics: Metrics | null;
+  failed: NonFiniteLossError | null;
+}
 
-  const owned: Tensor[] = [];
-  const own = <T extends Tensor>(t: T): T => (owned.push(t), t);
-  let optimizer: AdamW | undefined;
-  let lossSum: Tensor | undefined;
-  let firstBad: Tensor | undefined;
-  try {
+/** One pack in training: its tasks, parameters, optimiser, loss accumulators and held-out sets. */
+class PackRun {
+  private readonly first: Settings;
+  private readonly trials: number;
+  private readonly tasks: Task[];
+  private readonly task: Task;
+  private readonly spec: ModelSpec;
+  private readonly state: TrialState[];
+  private readonly evalSets: Batch[];
+  private readonly owned: Tensor[] = [];
+  private readonly buffers = new Map<number, Float32Array>();
+  private readonly reuseBuffers = tf.getBackend() === 'wasm'; // wasm copies uploads into its heap; cpu and tfjs-node keep the array
+  private theta!: Variable;
+  private optimizer?: AdamW;
+  private kValues!: Tensor; // [P]
+  private kMask!: Tensor; // [P, 1, K, 1]
+  private auxWeight!: Tensor; // [P]
+  private readonly withAux: boolean;
+  private lossSum: Tensor; // [P], summed since the last evaluation
+  private firstBad: Tensor; // [P], the first step with a non-finite loss, or −1
+  private sinceEval = 0;
+  private trainMs = 0;
+
+  constructor(
+    private readonly pack: Settings[],
+    private readonly emit: (event: PackEvent) => void,
+  ) {
+    this.first = pack[0]!;
+    this.trials = pack.length;
+    this.tasks = pack.map(createTask); // the same shapes; the data may differ (labelTokens)
+    this.task = this.tasks[0]!;
+    this.spec = modelSpec(this.first, this.task.classes);
+    this.state = pack.map((settings) => ({
+      settings,
+      data: Rng.stream(settings.seed, 'data'),
+      dropout: Rng.stream(settings.seed, 'dropout'),
+      noise: Rng.stream(settings.seed, 'noise'),
+      metrics: null,
+      failed: null,
+    }));
+    this.evalSets = this.tasks.map((t) => heldOut(t, this.first.evalSize));
+    this.withAux = pack.some((s) => s.auxWeight > 0);
+    this.lossSum = tf.zeros([this.trials]);
+    this.firstBad = tf.fill([this.trials], -1);
+    this.initParameters();
+  }
+
+  /** Each trial's initial parameters from its own stream, stacked; the optimiser; per-trial k and aux weight. */
+  private initParameters(): void {
+    const { spec, trials, pack } = this;
+    const own = <T extends Tensor>(t: T): T => (this.owned.push(t), t);
     const n = paramCount(spec);
     const init = new Float32Array(trials * n);
-    state.forEach((s, p) => init.set(initialParams(spec, Rng.stream(s.settings.seed, 'init')), p * n));
-    const theta = own(tf.tidy(() => tf.variable(tf.tensor2d(init, [trials, n]), true, `theta_${Date.now()}_${Math.random()}`)));
-    optimizer = new AdamW(theta, { lr: pack.map((s) => s.lr), weightDecay: pack.map((s) => s.weightDecay) });
-    const kValues = own(tf.tensor1d(pack.map((s) => s.k)));
-    const kMask = own(tf.tensor4d(pack.flatMap((s) => Array.from({ length: kMax }, (_, j) => (j < s.k ? 1 : 0))), [trials, 1, kMax, 1]));
-    const auxWeight = own(tf.tensor1d(pack.map((s) => s.auxWeight)));
-    const withAux = pack.some((s) => s.auxWeight > 0);
-    lossSum = tf.zeros([trials]);
-    firstBad = tf.fill([trials], -1);
-    let sinceEval = 0;
-    let trainMs = 0;
-    const evalSets = tasks.map((t) => heldOut(t, first.evalSize));
-    const finals: (Metrics | null)[] = pack.map(() => null);
+    this.state.forEach((s, p) => init.set(initialParams(spec, Rng.stream(s.settings.seed, 'init')), p * n));
+    this.theta = own(tf.tidy(() => tf.variable(tf.tensor2d(init, [trials, n]), true, `theta_${Date.now()}_${Math.random()}`)));
+    this.optimizer = new AdamW(this.theta, { lr: pack.map((s) => s.lr), weightDecay: pack.map((s) => s.weightDecay) });
+    const kMax = Math.max(...pack.map((s) => s.k));
+    this.kValues = own(tf.tensor1d(pack.map((s) => s.k)));
+    this.kMask = own(tf.tensor4d(pack.flatMap((s) => Array.from({ length: kMax }, (_, j) => (j < s.k ? 1 : 0))), [trials, 1, kMax, 1]));
+    this.auxWeight = own(tf.tensor1d(pack.map((s) => s.auxWeight)));
+  }
 
-    /** Dropout keep-masks, each trial's part from its own stream. */
-    const keep = (shape: number[], scaled: boolean, draw?: boolean[]): Tensor => {
-      const size = shape.reduce((a, b) => a * b, 1);
-      const values = buffer(trials * size);
-      const value = scaled ? 1 / (1 - first.dropout) : 1;
-      state.forEach((s, p) => {
-        const part = values.subarray(p * size, (p + 1) * size);
-        if (draw && !draw[p]) part.fill(value);
-        else s.dropout.keepMask(part, first.dropout, value);
-      });
-      return tf.tensor(values, [trials, ...shape]);
+  /** A reusable host buffer on wasm (uploads are copied), a fresh one elsewhere. */
+  private buffer(n: number): Float32Array {
+    if (!this.reuseBuffers) return new Float32Array(n);
+    let b = this.buffers.get(n);
+    if (!b) this.buffers.set(n, (b = new Float32Array(n)));
+    return b;
+  }
+
+  /** Dropout keep-masks, each trial's part from its own stream. */
+  private readonly keep = (shape: number[], scaled: boolean, draw?: boolean[]): Tensor => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const values = this.buffer(this.trials * size);
+    const value = scaled ? 1 / (1 - this.first.dropout) : 1;
+    this.state.forEach((s, p) => {
+      const part = values.subarray(p * size, (p + 1) * size);
+      if (draw && !draw[p]) part.fill(value);
+      else s.dropout.keepMask(part, this.first.dropout, value);
+    });
+    return tf.tensor(values, [this.trials, ...shape]);
+  };
+
+  /** One batch per trial, stacked, with each trial's Gumbel noise and temperature. */
+  private inputs(batches: Batch[], noiseRngs: Rng[], taus: number[]): Inputs {
+    const { trials, task, pack } = this;
+    const b = batches[0]!.size;
+    const ids = new Int32Array(trials * b * task.tokens);
+    const labels = new Int32Array(trials * b);
+    batches.forEach((batch, p) => (ids.set(batch.ids, p * batch.ids.length), labels.set(batch.labels, p * b)));
+    return {
+      ids: tf.tensor3d(ids, [trials, b, task.tokens], 'int32'),
+      labels: oneHot(tf.tensor2d(labels, [trials, b], 'int32'), task.classes),
+      noise: gumbelNoise(this.spec.sampler, noiseRngs, pack.map((s) => s.k), b, task.tokens),
+      tau: tf.tensor4d(taus, [trials, 1, 1, 1]),
+      kMask: this.kMask,
+      auxWeight: this.auxWeight,
+      auxTrials: pack.map((s) => s.auxWeight > 0),
     };
+  }
 
-    const inputs = (batches: Batch[], noiseRngs: Rng[], taus: number[]): Inputs => {
-      const b = batches[0]!.size;
-      const ids = new Int32Array(trials * b * task.tokens);
-      const labels = new Int32Array(trials * b);
-      batches.forEach((batch, p) => (ids.set(batch.ids, p * batch.ids.length), labels.set(batch.labels, p * b)));
-      return {
-        ids: tf.tensor3d(ids, [trials, b, task.tokens], 'int32'),
-        labels: oneHot(tf.tensor2d(labels, [trials, b], 'int32'), task.classes),
-        noise: gumbelNoise(spec.sampler, noiseRngs, pack.map((s) => s.k), b, task.tokens),
-        tau: tf.tensor4d(taus, [trials, 1, 1, 1]),
-        kMask,
-        auxWeight,
-        auxTrials: pack.map((s) => s.auxWeight > 0),
-      };
-    };
+  /** One optimiser step on a fresh batch per trial; losses and the first non-finite step stay on the device. */
+  trainStep(step: number): void {
+    const { trials, first, spec, theta } = this;
+    const started = performance.now();
+    const taus = this.pack.map((s) => temperature(s, step - 1));
+    const batches = this.state.map((s, p) => this.tasks[p]!.batch(s.data, first.batchSize));
+    const [nextSum, nextBad] = tf.tidy(() => {
+      const x = this.inputs(batches, this.state.map((s) => s.noise), taus);
+      const ctx: Context = { spec, trials, batch: first.batchSize, keep: first.dropout > 0 ? this.keep : null };
+      let losses: Tensor | undefined;
+      const { grads } = tf.variableGrads(() => {
+        losses = tf.keep(trainingLoss(unpackParams(spec, theta), x, ctx, this.withAux)); // [P]
+        return tf.sum(losses) as Scalar;
+      }, [theta]);
+      this.optimizer!.applyGradients(grads[theta.name]!);
+      const finite = tf.equal(tf.sub(losses!, losses!), 0); // false for NaN and ±Infinity
+      const newlyBad = tf.logicalAnd(tf.less(this.firstBad, 0), tf.logicalNot(finite));
+      const result = [tf.add(this.lossSum, losses!), tf.where(newlyBad, tf.fill([trials], step), this.firstBad)];
+      losses!.dispose();
+      return result;
+    });
+    releaseHeld();
+    this.lossSum.dispose();
+    this.firstBad.dispose();
+    this.lossSum = nextSum!;
+    this.firstBad = nextBad!;
+    this.sinceEval += 1;
+    this.trainMs += performance.now() - started;
+  }
 
-    const evaluate = async (step: number, taus: number[]): Promise<void> => {
-      const [losses, bad] = await Promise.all([lossSum!.data(), firstBad!.data()]);
-      const noiseRngs = state.map((s) => Rng.stream(s.settings.seed, 'evalNoise')); // the same noise at every evaluation
-      const chunk = Math.max(16, Math.min(1024, Math.floor(2 ** 23 / (trials * task.tokens * Math.max(spec.ff, 4 * spec.dModel)))));
-      let sums = tf.zeros([trials, EVAL_SUMS.length]);
-      for (let start = 0; start < first.evalSize; start += chunk) {
-        const parts = evalSets.map((set) => slice(set, start, Math.min(first.evalSize, start + chunk)));
-        const size = parts[0]!.size;
-        const next = tf.tidy(() => {
-          const x = inputs(parts, noiseRngs, taus);
-          const relevant = new Float32Array(trials * size * task.tokens);
-          parts.forEach((part, p) => relevant.set(part.relevant, p * part.relevant.length));
-          const ctx: Context = { spec, trials, batch: size, keep: null };
-          return tf.add(sums, evaluationSums(unpackParams(spec, theta), x, tf.tensor3d(relevant, [trials, size, task.tokens]), kValues, ctx));
-        });
-        releaseHeld();
-        sums.dispose();
-        sums = next;
+  reportProgress(step: number): void {
+    const steps = this.first.steps;
+    this.state.forEach((s, p) => !s.failed && this.emit({ type: 'progress', trial: p, step, steps }));
+  }
+
+  allFailed(): boolean {
+    return this.state.every((s) => s.failed);
+  }
+
+  /** The metrics on the held-out set (in chunks), reported per trial; a trial whose loss went non-finite fails. */
+  async evaluate(step: number): Promise<void> {
+    const taus = this.pack.map((s) => temperature(s, step));
+    const [losses, bad] = await Promise.all([this.lossSum.data(), this.firstBad.data()]);
+    const sums = await this.evaluationSums(taus);
+    const size = this.first.evalSize;
+    this.state.forEach((s, p) => {
+      if (s.failed) return;
+      if (bad[p]! >= 0 || !Number.isFinite(losses[p]!)) {
+        s.failed = new NonFiniteLossError(bad[p]! >= 0 ? bad[p]! : step);
+        return;
       }
-      const values = await sums.data();
-      sums.dispose();
-      state.forEach((s, p) => {
-        if (s.failed) return;
-        if (bad[p]! >= 0 || !Number.isFinite(losses[p]!)) {
-          s.failed = new NonFiniteLossError(bad[p]! >= 0 ? bad[p]! : step);
-          return;
-        }
-        const at = (i: number) => values[p * EVAL_SUMS.length + i]!;
-        const size = first.evalSize;
-        const soft = at(1) / size;
-        const hard = at(2) / size;
-        const metrics: Metrics = {
-          loss: losses[p]! / sinceEval,
-          mean_acc: at(0) / size,
-          soft_acc: soft,
-          hard_acc: hard,
-          gap: soft - hard,
-          precision: at(4) > 0 ? at(3) / at(4) : 0,
-          mask_sum: at(5) / size,
-          mask_distinct: at(6) / size,
-        };
-        finals[p] = metrics;
-        emit({ type: 'eval', trial: p, step, tau: taus[p]!, metrics });
-      });
-      lossSum!.dispose();
-      lossSum = tf.zeros([trials]);
-      sinceEval = 0;
-    };
+      const at = (i: number) => sums[p * EVAL_SUMS.length + i]!;
+      const soft = at(1) / size;
+      const hard = at(2) / size;
+      s.metrics = {
+        loss: losses[p]! / this.sinceEval,
+        mean_acc: at(0) / size,
+        soft_acc: soft,
+        hard_acc: hard,
+        gap: soft - hard,
+        precision: at(4) > 0 ? at(3) / at(4) : 0,
+        mask_sum: at(5) / size,
+        mask_distinct: at(6) / size,
+      };
+      this.emit({ type: 'eval', trial: p, step, tau: taus[p]!, metrics: s.metrics });
+    });
+    this.lossSum.dispose();
+    this.lossSum = tf.zeros([this.trials]);
+    this.sinceEval = 0;
+  }
 
-    for (let step = 1; step <= steps; step++) {
-      if (options.signal?.aborted) throw new AbortError(step - 1, { cause: options.signal.reason });
-      const started = performance.now();
-      const taus = pack.map((s) => temperature(s, step - 1));
-      const batches = state.map((s, p) => tasks[p]!.batch(s.data, first.batchSize));
-      const [nextSum, nextBad] = tf.tidy(() => {
-        const x = inputs(batches, state.map((s) => s.noise), taus);
-        const ctx: Context = { spec, trials, batch: first.batchSize, keep: first.dropout > 0 ? keep : null };
-        let losses: Tensor | undefined;
-        const { grads } = tf.variableGrads(() => {
-          losses = tf.keep(trainingLoss(unpackParams(spec, theta), x, ctx, withAux)); // [P]
-          return tf.sum(losses) as Scalar;
-        }, [theta]);
-        optimizer!.applyGradients(grads[theta.name]!);
-        const finite = tf.equal(tf.sub(losses!, losses!), 0); // false for NaN and ±Infinity
-        const newlyBad = tf.logicalAnd(tf.less(firstBad!, 0), tf.logicalNot(finite));
-        const result = [tf.add(lossSum!, losses!), tf.where(newlyBad, tf.fill([trials], step), firstBad!)];
-        losses!.dispose();
-        return result;
+  /** EVAL_SUMS over the whole held-out set, [P × EVAL_SUMS], summed chunk by chunk on the device. */
+  private async evaluationSums(taus: number[]): Promise<Float32Array> {
+    const { trials, task, spec, first } = this;
+    const noiseRngs = this.state.map((s) => Rng.stream(s.settings.seed, 'evalNoise')); // the same noise at every evaluation
+    const chunk = Math.max(16, Math.min(1024, Math.floor(2 ** 23 / (trials * task.tokens * Math.max(spec.ff, 4 * spec.dModel)))));
+    let sums = tf.zeros([trials, EVAL_SUMS.length]);
+    for (let start = 0; start < first.evalSize; start += chunk) {
+      const parts = this.evalSets.map((set) => slice(set, start, Math.min(first.evalSize, start + chunk)));
+      const size = parts[0]!.size;
+      const next = tf.tidy(() => {
+        const x = this.inputs(parts, noiseRngs, taus);
+        const relevant = new Float32Array(trials * size * task.tokens);
+        parts.forEach((part, p) => relevant.set(part.relevant, p * part.relevant.length));
+        const ctx: Context = { spec, trials, batch: size, keep: null };
+        return tf.add(sums, evaluationSums(unpackParams(spec, this.theta), x, tf.tensor3d(relevant, [trials, size, task.tokens]), this.kValues, ctx));
       });
       releaseHeld();
-      lossSum.dispose();
-      firstBad.dispose();
-      lossSum = nextSum!;
-      firstBad = nextBad!;
-      sinceEval += 1;
-      trainMs += performance.now() - started;
-
-      if (step % PROGRESS_EVERY === 0 || step === steps) state.forEach((s, p) => !s.failed && emit({ type: 'progress', trial: p, step, steps }));
-      if (step % first.evalEvery === 0 || step === steps) {
-        await evaluate(step, pack.map((s) => temperature(s, step)));
-        if (state.every((s) => s.failed)) break;
-      } else if (step % PROGRESS_EVERY === 0) {
-        await new Promise((resolve) => setImmediate(resolve)); // let the UI, signals and timers run
-      }
+      sums.dispose();
+      sums = next;
     }
-    return state.map((s, p): PackOutcome => {
+    const values = (await sums.data()) as Float32Array;
+    sums.dispose();
+    return values;
+  }
+
+  outcomes(backend: ResolvedBackend, tfjsVersion: string): PackOutcome[] {
+    const { steps } = this.first;
+    const { trainMs, trials } = this;
+    return this.state.map((s): PackOutcome => {
       if (s.failed) return { ok: false, error: s.failed };
-      return { ok: true, result: { backend, tfjsVersion: version, metrics: finals[p]!, steps, trainMs, msPerStep: trainMs / steps, packSize: trials } };
+      return { ok: true, result: { backend, tfjsVersion, metrics: s.metrics!, steps, trainMs, msPerStep: trainMs / steps, packSize: trials } };
     });
-  } finally {
+  }
+
+  dispose(): void {
     releaseHeld();
-    optimizer?.dispose();
-    tf.dispose([...owned, ...(lossSum ? [lossSum] : []), ...(firstBad ? [firstBad] : [])]);
+    this.optimizer?.dispose();
+    tf.dispose([...this.owned, this.lossSum, this.firstBad]);
   }
 }
 
