@@ -38,6 +38,7 @@ import { powGradConfig } from '@tensorflow/tfjs-core/dist/gradients/Pow_grad.js'
 import { divGradConfig } from '@tensorflow/tfjs-core/dist/gradients/RealDiv_grad.js';
 import { reciprocalGradConfig } from '@tensorflow/tfjs-core/dist/gradients/Reciprocal_grad.js';
 import { reluGradConfig } from '@tensorflow/tfjs-core/dist/gradients/Relu_grad.js';
+import { seluGradConfig } from '@tensorflow/tfjs-core/dist/gradients/Selu_grad.js';
 import { reshapeGradConfig } from '@tensorflow/tfjs-core/dist/gradients/Reshape_grad.js';
 import { rsqrtGradConfig } from '@tensorflow/tfjs-core/dist/gradients/Rsqrt_grad.js';
 import { selectGradConfig } from '@tensorflow/tfjs-core/dist/gradients/Select_grad.js';
@@ -87,6 +88,7 @@ const CONFIGS: GradConfig[] = [
   divGradConfig,
   reciprocalGradConfig,
   reluGradConfig,
+  seluGradConfig,
   reshapeGradConfig,
   rsqrtGradConfig,
   selectGradConfig,

@@ -13,12 +13,15 @@ import type { Approximator, Attention, Sampler, Settings } from './config.ts';
 import { feedForward, layerNorm, linear, oneHot, productsPerTrial, stacked, withGradient, type Weight } from './ops.ts';
 import { splitColumns } from './kernels.ts';
 import type { Rng } from './random.ts';
+import type { Task } from './task.ts';
 
 // ---------------------------------------------------------------------------------------------------------
 // Shapes and parameters
 
 /** Everything that fixes tensor shapes and the computation: trials packed together share all of it. */
 export interface ModelSpec {
+  input: 'tokens' | 'features'; // tokens: the notebook's transformer; features: L2X's MLPs on a synthetic set
+  activation: 'relu' | 'selu'; // the MLPs' (features only)
   vocab: number; // input ids 0..vocab−1, 0 = padding
   classes: number; // width of Q's logits
   tokens: number;
@@ -32,9 +35,10 @@ export interface ModelSpec {
   sampler: Sampler;
 }
 
-export function modelSpec(s: Settings, classes = s.vocab): ModelSpec {
-  const { vocab, tokens, dModel, heads, ff, layers, dropout, attention, approximator, sampler } = s;
-  return { vocab, classes, tokens, dModel, heads, ff, layers, dropout, attention, approximator, sampler };
+export function modelSpec(s: Settings, task: Pick<Task, 'input' | 'activation' | 'classes'> = { input: 'tokens', activation: 'relu', classes: s.vocab }): ModelSpec {
+  const { vocab, tokens, dModel, heads, ff, layers, attention, approximator, sampler } = s;
+  const dropout = task.input === 'features' ? 0 : s.dropout; // L2X's MLPs have none
+  return { input: task.input, activation: task.activation, vocab, classes: task.classes, tokens, dModel, heads, ff, layers, dropout, attention, approximator, sampler };
 }
 
 type Init = { kind: 'normal' } | { kind: 'uniform'; bound: number } | { kind: 'constant'; value: number };
@@ -42,6 +46,8 @@ export interface ParamSpec {
   name: string;
   shape: number[];
   init: Init;
+  /** L2 penalty coefficient in the loss (L2X's kernel_regularizer); absent = none. */
+  l2?: number;
 }
 
 /** PyTorch's nn.Linear initialisation: weight and bias ~ U(±1/√fan_in). */
@@ -76,8 +82,39 @@ function encoderParams(prefix: string, m: ModelSpec): ParamSpec[] {
   return specs;
 }
 
+/** Keras's Dense: kernel glorot_uniform, bias zeros, an optional L2 penalty on the kernel. */
+function denseParams(name: string, fanIn: number, fanOut: number, l2?: number): ParamSpec[] {
+  return [
+    { name: `${name}.w`, shape: [fanIn, fanOut], init: { kind: 'uniform', bound: Math.sqrt(6 / (fanIn + fanOut)) }, ...(l2 ? { l2 } : {}) },
+    { name: `${name}.b`, shape: [fanOut], init: { kind: 'constant', value: 0 } },
+  ];
+}
+
+/** L2X's synthetic-set model (explain.py): E 10→100→100→10 logits, Q 10→200→BN→200→BN→2; L2 1e-3 on kernels. */
+export const MLP = { explainer: 100, approximator: 200, l2: 1e-3, bnMomentum: 0.99, bnEps: 1e-3, bnLayers: 2 } as const;
+
+function mlpParams(m: ModelSpec): ParamSpec[] {
+  const { tokens: d, classes } = m;
+  const { explainer: e, approximator: a, l2 } = MLP;
+  const norm = (name: string): ParamSpec[] => [
+    { name: `${name}.g`, shape: [a], init: { kind: 'constant', value: 1 } },
+    { name: `${name}.b`, shape: [a], init: { kind: 'constant', value: 0 } },
+  ];
+  return [
+    ...denseParams('s1', d, e, l2),
+    ...denseParams('s2', e, e, l2),
+    ...denseParams('s3', e, d), // E's logits: no penalty in L2X
+    ...denseParams('a1', d, a, l2),
+    ...norm('bn1'),
+    ...denseParams('a2', a, a, l2),
+    ...norm('bn2'),
+    ...denseParams('a3', a, classes, l2),
+  ];
+}
+
 /** All parameters of one trial, in the order they sit in the flat parameter vector. */
 export function paramSpecs(m: ModelSpec): ParamSpec[] {
+  if (m.input === 'features') return mlpParams(m);
   const d = m.dModel;
   return [
     ...encoderParams('enc', m), // Feat: the explainer's encoder (and, with approximator 'shared', Q's too)
@@ -104,6 +141,25 @@ export function initialParams(m: ModelSpec, rng: Rng): Float32Array {
     }
   }
   return out;
+}
+
+/** Each parameter entry's L2 coefficient in the flat vector [n]; null when the model has no penalty. */
+export function l2Coefficients(m: ModelSpec): Float32Array | null {
+  const specs = paramSpecs(m);
+  if (!specs.some((p) => p.l2)) return null;
+  const out = new Float32Array(paramCount(m));
+  let i = 0;
+  for (const { shape, l2 } of specs) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    out.fill(l2 ?? 0, i, i + n);
+    i += n;
+  }
+  return out;
+}
+
+/** Σ l2 · θ² per trial: theta [P, n], coefficients [1, n] → [P]. */
+export function l2Penalty(theta: Tensor, coefficients: Tensor): Tensor {
+  return tf.sum(tf.mul(tf.square(theta), coefficients), -1);
 }
 
 /** Named parameters: one tensor per trial where products take them one trial at a time, else stacked [P, ...]. */
@@ -138,6 +194,17 @@ export interface Context {
    * dropout. Trials with `draw[p]` false keep everything and draw nothing from their stream.
    */
   keep: ((shape: number[], scaled: boolean, draw?: boolean[]) => Tensor) | null;
+  /** Batch normalisation (the MLP's Q): null where the model has none. */
+  norm: BatchNormState | null;
+}
+
+/**
+ * Training normalises by the batch's statistics and collects them (kept, [P, 1, W] mean and variance per layer)
+ * for the moving averages; evaluation normalises by the moving averages `moving` [P, layers·2·W].
+ */
+export interface BatchNormState {
+  moving: Tensor | null;
+  collected: Tensor[];
 }
 
 /** Dropout on a tensor whose leading axis is the trials (or trials × something, trial-major). */
@@ -217,6 +284,46 @@ export function encoder(x: Tensor, p: Params, prefix: string, ctx: Context, keyB
 export function explainer(h: Tensor, p: Params, ctx: Context): Tensor {
   const e = linear(linear(h, p['e1.w']!, p['e1.b']!, 'relu'), p['e2.w']!, p['e2.b']!); // [P, N, 1]
   return tf.logSoftmax(tf.reshape(e, [ctx.trials, ctx.batch, ctx.spec.tokens])); // [P, B, T]
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// L2X's MLPs (synthetic sets): features x [P, B, T] (T features)
+
+/** Keras's Dense with the set's activation. [P, B, K] → [P, B, N] */
+function dense(x: Tensor, p: Params, name: string, activation: 'relu' | 'selu' | 'linear'): Tensor {
+  const y = linear(x, p[`${name}.w`]!, p[`${name}.b`]!, activation === 'relu' ? 'relu' : 'linear');
+  return activation === 'selu' ? tf.selu(y) : y;
+}
+
+/** Keras's BatchNormalization over the batch axis, layer `layer` (0-based). [P, B, W] → [P, B, W] */
+function batchNorm(x: Tensor, p: Params, layer: number, ctx: Context): Tensor {
+  const [trials, , width] = x.shape as [number, number, number];
+  const norm = ctx.norm!;
+  let mean: Tensor, variance: Tensor;
+  if (norm.moving) {
+    const stats = tf.reshape(norm.moving, [trials, MLP.bnLayers, 2, 1, width]);
+    [mean, variance] = [0, 1].map((i) => tf.reshape(tf.slice(stats, [0, layer, i, 0, 0], [trials, 1, 1, 1, width]), [trials, 1, width])) as [Tensor, Tensor];
+  } else {
+    ({ mean, variance } = tf.moments(x, 1, true)); // [P, 1, W]
+    norm.collected.push(tf.keep(tf.clone(mean)), tf.keep(tf.clone(variance)));
+  }
+  const gain = tf.reshape(stacked(p[`bn${layer + 1}.g`]!), [trials, 1, width]);
+  const bias = tf.reshape(stacked(p[`bn${layer + 1}.b`]!), [trials, 1, width]);
+  return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, MLP.bnEps))), gain), bias);
+}
+
+/** E on features: 100, 100, then one logit per feature; log_softmax over features. [P, B, T] → [P, B, T] */
+export function mlpExplainer(x: Tensor, p: Params, ctx: Context): Tensor {
+  const act = ctx.spec.activation;
+  return tf.logSoftmax(dense(dense(dense(x, p, 's1', act), p, 's2', act), p, 's3', 'linear')); // [P, B, T]
+}
+
+/** Q on the masked features x ⊙ mask: 200, BN, 200, BN, classes. [P, B, T] → [P, B, C] */
+export function mlpApproximator(x: Tensor, mask: Tensor, p: Params, ctx: Context): Tensor {
+  const act = ctx.spec.activation;
+  const h1 = batchNorm(dense(tf.mul(x, mask), p, 'a1', act), p, 0, ctx); // [P, B, 200]
+  const h2 = batchNorm(dense(h1, p, 'a2', act), p, 1, ctx); // [P, B, 200]
+  return dense(h2, p, 'a3', 'linear'); // [P, B, C]
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -332,17 +439,26 @@ export function classifier(pooled: Tensor, p: Params): Tensor {
  * masked: Q's own encoder sees only the selected tokens: embeddings scaled by the mask (unselected → the
  * zero padding vector) and keys masked out of attention (score + log mask).
  */
-export function approximate(p: Params, ids: Tensor, h: Tensor, mask: Tensor, denom: Tensor, ctx: Context): Tensor {
-  if (ctx.spec.approximator === 'shared') return classifier(maskedPool(h, mask, denom, ctx), p);
-  const x = tf.mul(embed(ids, p['qenc.embed']!, ctx), tf.reshape(mask, [ctx.trials, -1, 1])); // [P, N, D]
-  const hq = encoder(x, p, 'qenc', ctx, tf.log(tf.maximum(mask, 1e-9)));
+export function approximate(p: Params, x: Inputs, h: Tensor | null, mask: Tensor, denom: Tensor, ctx: Context): Tensor {
+  if (ctx.spec.input === 'features') return mlpApproximator(x.features!, mask, p, ctx);
+  if (ctx.spec.approximator === 'shared') return classifier(maskedPool(h!, mask, denom, ctx), p);
+  const e = tf.mul(embed(x.ids!, p['qenc.embed']!, ctx), tf.reshape(mask, [ctx.trials, -1, 1])); // [P, N, D]
+  const hq = encoder(e, p, 'qenc', ctx, tf.log(tf.maximum(mask, 1e-9)));
   return classifier(maskedPool(hq, mask, denom, ctx), p);
 }
 
-/** Q with no selection: mean-pooled states (the notebook's auxiliary loss and mean_acc). */
-export function approximateAll(p: Params, ids: Tensor, h: Tensor, ctx: Context): Tensor {
-  if (ctx.spec.approximator === 'shared') return classifier(meanPool(h, ctx), p);
-  return classifier(meanPool(encoder(embed(ids, p['qenc.embed']!, ctx), p, 'qenc', ctx), ctx), p);
+/** Q with no selection: mean-pooled states (the notebook's auxiliary loss and mean_acc), or every feature. */
+export function approximateAll(p: Params, x: Inputs, h: Tensor | null, ctx: Context): Tensor {
+  if (ctx.spec.input === 'features') return mlpApproximator(x.features!, tf.onesLike(x.features!), p, ctx);
+  if (ctx.spec.approximator === 'shared') return classifier(meanPool(h!, ctx), p);
+  return classifier(meanPool(encoder(embed(x.ids!, p['qenc.embed']!, ctx), p, 'qenc', ctx), ctx), p);
+}
+
+/** E's log-probabilities over positions [P, B, T], and the token model's hidden states [P, N, D] (null for the MLP). */
+export function explain(p: Params, x: Inputs, ctx: Context): { logp: Tensor; h: Tensor | null } {
+  if (ctx.spec.input === 'features') return { logp: mlpExplainer(x.features!, p, ctx), h: null };
+  const h = encoder(embed(x.ids!, p['enc.embed']!, ctx), p, 'enc', ctx); // [P, N, D]
+  return { logp: explainer(h, p, ctx), h };
 }
 
 /** Cross-entropy per trial: logits [P, B, C], one-hot labels [P, B, C] → [P] */
@@ -355,8 +471,9 @@ export function crossEntropy(logits: Tensor, labels: Tensor): Tensor {
 
 /** One batch, stacked over the trials of a pack. */
 export interface Inputs {
-  ids: Tensor; // [P, B, T] int32
-  labels: Tensor; // [P, B, C] one-hot
+  ids: Tensor | null; // [P, B, T] int32 (token tasks)
+  features: Tensor | null; // [P, B, T] float32 (synthetic sets)
+  labels: Tensor; // [P, B, C] targets: one-hot, or the label probabilities of a synthetic set
   noise: Tensor; // [K, P, B, T] or [P, B, T] (gumbelNoise)
   tau: Tensor; // [P, 1, 1, 1]
   kMask: Tensor; // [P, 1, K, 1]
@@ -366,45 +483,42 @@ export interface Inputs {
 
 /** The training loss of each trial [P]: CE(Q(pool(h, soft mask)), y) + auxWeight · CE(Q(mean pool h), y). */
 export function trainingLoss(p: Params, x: Inputs, ctx: Context, withAux: boolean): Tensor {
-  const h = encoder(embed(x.ids, p['enc.embed']!, ctx), p, 'enc', ctx); // [P, N, D]
-  const logp = explainer(h, p, ctx); // [P, B, T]
+  const { logp, h } = explain(p, x, ctx); // [P, B, T]
   const soft = sample(ctx.spec.sampler, logp, x.noise, x.tau, x.kMask); // [P, B, T]
   const denom = tf.sum(soft, -1, true); // the notebook pools by probs.sum(1) in training
-  let loss = crossEntropy(approximate(p, x.ids, h, soft, denom, ctx), x.labels);
+  let loss = crossEntropy(approximate(p, x, h, soft, denom, ctx), x.labels);
   if (withAux) {
     // Trials without the auxiliary loss draw no dropout for it, so a packed trial matches the same trial alone.
     const auxCtx: Context = { ...ctx, keep: ctx.keep && ((shape, scaled) => ctx.keep!(shape, scaled, x.auxTrials)) };
-    loss = tf.add(loss, tf.mul(x.auxWeight, crossEntropy(approximateAll(p, x.ids, h, auxCtx), x.labels)));
+    loss = tf.add(loss, tf.mul(x.auxWeight, crossEntropy(approximateAll(p, x, h, auxCtx), x.labels)));
   }
   return loss; // [P]
 }
 
 /** Sums over a chunk of the held-out set, per trial, in this order. */
-export const EVAL_SUMS = ['mean_correct', 'soft_correct', 'hard_correct', 'hard_relevant', 'hard_selected', 'mask_sum', 'mask_distinct'] as const;
+export const EVAL_SUMS = ['mean_correct', 'soft_correct', 'hard_correct', 'mask_sum', 'mask_distinct'] as const;
 
 /**
- * Evaluation sums [P, 7] for one chunk (no dropout). Soft = the training-time sampler with noise; hard =
- * top-k of E's scores without noise. Both pool by k (the notebook's eval passes e.k).
+ * One chunk of evaluation (no dropout): sums [P, 5], E's scores [P, B, T] and the hard mask [P, B, T] (for the
+ * explanation metrics, computed on the host). Soft = the training-time sampler with noise, pooled as in
+ * training (by the mask's sum); hard = top-k of E's scores without noise, pooled by k (the notebook's eval).
  */
-export function evaluationSums(p: Params, x: Inputs, relevant: Tensor, kValues: Tensor, ctx: Context): Tensor {
-  const h = encoder(embed(x.ids, p['enc.embed']!, ctx), p, 'enc', ctx);
-  const logp = explainer(h, p, ctx);
+export function evaluationChunk(p: Params, x: Inputs, kValues: Tensor, ctx: Context): { sums: Tensor; scores: Tensor; hard: Tensor } {
+  const { logp, h } = explain(p, x, ctx);
   const soft = sample(ctx.spec.sampler, logp, x.noise, x.tau, x.kMask); // [P, B, T]
   const hard = topkMask(logp, x.kMask); // [P, B, T]
-  const denom = tf.reshape(kValues, [-1, 1, 1]); // [P, 1, 1]
   const label = tf.argMax(x.labels, -1); // [P, B]
   const correct = (logits: Tensor) => tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), label), 'float32'), -1); // [P]
   const distinct = tf.equal(tf.sum(tf.cast(tf.greater(soft, 0.5), 'float32'), -1), tf.reshape(kValues, [-1, 1])); // [P, B]
-  return tf.stack(
+  const sums = tf.stack(
     [
-      correct(approximateAll(p, x.ids, h, ctx)),
-      correct(approximate(p, x.ids, h, soft, denom, ctx)),
-      correct(approximate(p, x.ids, h, hard, denom, ctx)),
-      tf.sum(tf.mul(hard, relevant), [1, 2]),
-      tf.sum(hard, [1, 2]),
+      correct(approximateAll(p, x, h, ctx)),
+      correct(approximate(p, x, h, soft, tf.sum(soft, -1, true), ctx)),
+      correct(approximate(p, x, h, hard, tf.reshape(kValues, [-1, 1, 1]), ctx)),
       tf.sum(soft, [1, 2]),
       tf.sum(tf.cast(distinct, 'float32'), -1),
     ],
     1,
-  ); // [P, 7]
+  ); // [P, 5]
+  return { sums, scores: logp, hard };
 }

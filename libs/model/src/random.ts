@@ -14,7 +14,7 @@ export function mix32(value: number): number {
 }
 
 /** The named random streams of a trial. */
-export const STREAMS = { data: 1, init: 2, dropout: 3, noise: 4, evalNoise: 5, evalData: 6 } as const;
+export const STREAMS = { data: 1, init: 2, dropout: 3, noise: 4, evalNoise: 5, evalData: 6, evalTies: 7 } as const;
 export type StreamName = keyof typeof STREAMS;
 
 /** xoshiro128**: small, fast, good enough for ML noise, and exactly reproducible in JavaScript. */

@@ -10,13 +10,14 @@ import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs-core';
 import { parseSettings, type BackendName, type Metrics, type ResolvedBackend, type Settings } from './config.ts';
 import { loadBackend } from './backend.ts';
 import { AbortError, NonFiniteLossError } from './errors.ts';
-import { EVAL_SUMS, evaluationSums, gumbelNoise, initialParams, modelSpec, paramCount, trainingLoss, unpackParams, type Context, type Inputs, type ModelSpec } from './model.ts';
+import { EVAL_SUMS, MLP, evaluationChunk, gumbelNoise, initialParams, l2Coefficients, l2Penalty, modelSpec, paramCount, trainingLoss, unpackParams, type BatchNormState, type Context, type Inputs, type ModelSpec } from './model.ts';
+import { explanationMetrics } from './explanation.ts';
 import { AdamW } from './optimizer.ts';
-import { oneHot, releaseHeld } from './ops.ts';
+import { releaseHeld } from './ops.ts';
 import { packKey } from './pack.ts';
 import { Rng } from './random.ts';
 import { temperature } from './schedule.ts';
-import { createTask, type Batch, type Task } from './task.ts';
+import { createTask, sliceBatch, type Batch, type Task } from './task.ts';
 
 export type TrainEvent =
   | { type: 'start'; backend: ResolvedBackend; tfjsVersion: string }
@@ -140,6 +141,8 @@ class PackRun {
   private kValues!: Tensor; // [P]
   private kMask!: Tensor; // [P, 1, K, 1]
   private auxWeight!: Tensor; // [P]
+  private l2: Tensor | null = null; // [1, n]: each parameter entry's L2 coefficient (the MLPs)
+  private moving: Variable | null = null; // [P, layers·2·W]: batch normalisation's moving mean and variance (the MLPs)
   private readonly withAux: boolean;
   private lossSum: Tensor; // [P], summed since the last evaluation
   private firstBad: Tensor; // [P], the first step with a non-finite loss, or −1
@@ -154,7 +157,7 @@ class PackRun {
     this.trials = pack.length;
     this.tasks = pack.map(createTask); // the same shapes; the data may differ (labelTokens)
     this.task = this.tasks[0]!;
-    this.spec = modelSpec(this.first, this.task.classes);
+    this.spec = modelSpec(this.first, this.task);
     this.state = pack.map((settings) => ({
       settings,
       data: Rng.stream(settings.seed, 'data'),
@@ -183,6 +186,24 @@ class PackRun {
     this.kValues = own(tf.tensor1d(pack.map((s) => s.k)));
     this.kMask = own(tf.tensor4d(pack.flatMap((s) => Array.from({ length: kMax }, (_, j) => (j < s.k ? 1 : 0))), [trials, 1, kMax, 1]));
     this.auxWeight = own(tf.tensor1d(pack.map((s) => s.auxWeight)));
+    const l2 = l2Coefficients(spec);
+    if (l2) this.l2 = own(tf.tensor2d(l2, [1, n]));
+    if (spec.input === 'features') {
+      const w = MLP.approximator;
+      const start = Array.from({ length: MLP.bnLayers }, () => [new Array<number>(w).fill(0), new Array<number>(w).fill(1)]).flat(2); // mean 0, variance 1
+      this.moving = own(tf.variable(tf.tensor2d(new Array(trials).fill(start).flat(), [trials, start.length]), false));
+    }
+  }
+
+  /** Batch normalisation's moving averages ← momentum · old + (1 − momentum) · this step's batch statistics. */
+  private updateMoving(norm: BatchNormState | null): void {
+    if (!this.moving || !norm) return;
+    const m = MLP.bnMomentum;
+    tf.tidy(() => {
+      const batchStats = tf.concat(norm.collected.map((t) => tf.reshape(t, [this.trials, -1])), 1); // [P, layers·2·W]
+      this.moving!.assign(tf.add(tf.mul(this.moving!, m), tf.mul(batchStats, 1 - m)));
+    });
+    tf.dispose(norm.collected);
   }
 
   /** A reusable host buffer on wasm (uploads are copied), a fresh one elsewhere. */
@@ -210,12 +231,15 @@ class PackRun {
   private inputs(batches: Batch[], noiseRngs: Rng[], taus: number[]): Inputs {
     const { trials, task, pack } = this;
     const b = batches[0]!.size;
-    const ids = new Int32Array(trials * b * task.tokens);
-    const labels = new Int32Array(trials * b);
-    batches.forEach((batch, p) => (ids.set(batch.ids, p * batch.ids.length), labels.set(batch.labels, p * b)));
+    const stack = <T extends Int32Array | Float32Array>(out: T, part: (batch: Batch) => T): T => {
+      batches.forEach((batch, p) => out.set(part(batch), p * (out.length / trials)));
+      return out;
+    };
+    const shape: [number, number, number] = [trials, b, task.tokens];
     return {
-      ids: tf.tensor3d(ids, [trials, b, task.tokens], 'int32'),
-      labels: oneHot(tf.tensor2d(labels, [trials, b], 'int32'), task.classes),
+      ids: task.input === 'tokens' ? tf.tensor3d(stack(new Int32Array(trials * b * task.tokens), (x) => x.ids), shape, 'int32') : null,
+      features: task.input === 'features' ? tf.tensor3d(stack(new Float32Array(trials * b * task.tokens), (x) => x.features), shape) : null,
+      labels: tf.tensor3d(stack(new Float32Array(trials * b * task.classes), (x) => x.targets), [trials, b, task.classes]),
       noise: gumbelNoise(this.spec.sampler, noiseRngs, pack.map((s) => s.k), b, task.tokens),
       tau: tf.tensor4d(taus, [trials, 1, 1, 1]),
       kMask: this.kMask,
@@ -232,13 +256,16 @@ class PackRun {
     const batches = this.state.map((s, p) => this.tasks[p]!.batch(s.data, first.batchSize));
     const [nextSum, nextBad] = tf.tidy(() => {
       const x = this.inputs(batches, this.state.map((s) => s.noise), taus);
-      const ctx: Context = { spec, trials, batch: first.batchSize, keep: first.dropout > 0 ? this.keep : null };
+      const norm: BatchNormState | null = this.moving ? { moving: null, collected: [] } : null;
+      const ctx: Context = { spec, trials, batch: first.batchSize, keep: spec.dropout > 0 ? this.keep : null, norm };
       let losses: Tensor | undefined;
       const { grads } = tf.variableGrads(() => {
-        losses = tf.keep(trainingLoss(unpackParams(spec, theta), x, ctx, this.withAux)); // [P]
+        const loss = trainingLoss(unpackParams(spec, theta), x, ctx, this.withAux); // [P]
+        losses = tf.keep(this.l2 ? tf.add(loss, l2Penalty(theta, this.l2)) : loss);
         return tf.sum(losses) as Scalar;
       }, [theta]);
       this.optimizer!.applyGradients(grads[theta.name]!);
+      this.updateMoving(norm);
       const finite = tf.equal(tf.sub(losses!, losses!), 0); // false for NaN and ±Infinity
       const newlyBad = tf.logicalAnd(tf.less(this.firstBad, 0), tf.logicalNot(finite));
       const result = [tf.add(this.lossSum, losses!), tf.where(newlyBad, tf.fill([trials], step), this.firstBad)];
@@ -267,26 +294,27 @@ class PackRun {
   async evaluate(step: number): Promise<void> {
     const taus = this.pack.map((s) => temperature(s, step));
     const [losses, bad] = await Promise.all([this.lossSum.data(), this.firstBad.data()]);
-    const sums = await this.evaluationSums(taus);
-    const size = this.first.evalSize;
+    const { sums, scores, hard } = await this.evaluationPasses(taus);
+    const { evalSize: size } = this.first;
+    const perTrial = size * this.task.tokens;
     this.state.forEach((s, p) => {
       if (s.failed) return;
       if (bad[p]! >= 0 || !Number.isFinite(losses[p]!)) {
         s.failed = new NonFiniteLossError(bad[p]! >= 0 ? bad[p]! : step);
         return;
       }
-      const at = (i: number) => sums[p * EVAL_SUMS.length + i]!;
-      const soft = at(1) / size;
-      const hard = at(2) / size;
+      const at = (name: (typeof EVAL_SUMS)[number]) => sums[p * EVAL_SUMS.length + EVAL_SUMS.indexOf(name)]! / size;
+      const part = (a: Float32Array) => a.subarray(p * perTrial, (p + 1) * perTrial);
+      const explanation = explanationMetrics(part(scores), part(hard), this.evalSets[p]!.relevant, size, Rng.stream(EVAL_SEED, 'evalTies'));
       s.metrics = {
         loss: losses[p]! / this.sinceEval,
-        mean_acc: at(0) / size,
-        soft_acc: soft,
-        hard_acc: hard,
-        gap: soft - hard,
-        precision: at(4) > 0 ? at(3) / at(4) : 0,
-        mask_sum: at(5) / size,
-        mask_distinct: at(6) / size,
+        mean_acc: at('mean_correct'),
+        soft_acc: at('soft_correct'),
+        hard_acc: at('hard_correct'),
+        gap: at('soft_correct') - at('hard_correct'),
+        mask_sum: at('mask_sum'),
+        mask_distinct: at('mask_distinct'),
+        ...explanation,
       };
       this.emit({ type: 'eval', trial: p, step, tau: taus[p]!, metrics: s.metrics });
     });
@@ -295,29 +323,42 @@ class PackRun {
     this.sinceEval = 0;
   }
 
-  /** EVAL_SUMS over the whole held-out set, [P × EVAL_SUMS], summed chunk by chunk on the device. */
-  private async evaluationSums(taus: number[]): Promise<Float32Array> {
+  /**
+   * The held-out set through the model in chunks: EVAL_SUMS summed [P × EVAL_SUMS], and E's scores and the hard
+   * mask [P, evalSize, T], chunk by chunk (evaluationChunkSize).
+   */
+  private async evaluationPasses(taus: number[]): Promise<{ sums: Float32Array; scores: Float32Array; hard: Float32Array }> {
     const { trials, task, spec, first } = this;
     const noiseRngs = this.state.map((s) => Rng.stream(s.settings.seed, 'evalNoise')); // the same noise at every evaluation
-    const chunk = Math.max(16, Math.min(1024, Math.floor(2 ** 23 / (trials * task.tokens * Math.max(spec.ff, 4 * spec.dModel)))));
+    const chunk = evaluationChunkSize(spec, trials);
+    const perTrial = first.evalSize * task.tokens;
+    const scores = new Float32Array(trials * perTrial);
+    const hard = new Float32Array(trials * perTrial);
     let sums = tf.zeros([trials, EVAL_SUMS.length]);
     for (let start = 0; start < first.evalSize; start += chunk) {
-      const parts = this.evalSets.map((set) => slice(set, start, Math.min(first.evalSize, start + chunk)));
+      const parts = this.evalSets.map((set) => sliceBatch(set, start, Math.min(first.evalSize, start + chunk)));
       const size = parts[0]!.size;
-      const next = tf.tidy(() => {
+      const out = tf.tidy(() => {
         const x = this.inputs(parts, noiseRngs, taus);
-        const relevant = new Float32Array(trials * size * task.tokens);
-        parts.forEach((part, p) => relevant.set(part.relevant, p * part.relevant.length));
-        const ctx: Context = { spec, trials, batch: size, keep: null };
-        return tf.add(sums, evaluationSums(unpackParams(spec, this.theta), x, tf.tensor3d(relevant, [trials, size, task.tokens]), this.kValues, ctx));
+        const norm: BatchNormState | null = this.moving ? { moving: this.moving, collected: [] } : null;
+        const ctx: Context = { spec, trials, batch: size, keep: null, norm };
+        const { sums: chunkSums, scores, hard } = evaluationChunk(unpackParams(spec, this.theta), x, this.kValues, ctx);
+        return { sums: tf.add(sums, chunkSums), scores, hard };
       });
       releaseHeld();
       sums.dispose();
-      sums = next;
+      sums = out.sums;
+      const [s, h] = (await Promise.all([out.scores.data(), out.hard.data()])) as [Float32Array, Float32Array];
+      tf.dispose([out.scores, out.hard]);
+      const width = size * task.tokens;
+      for (let p = 0; p < trials; p++) {
+        scores.set(s.subarray(p * width, (p + 1) * width), p * perTrial + start * task.tokens);
+        hard.set(h.subarray(p * width, (p + 1) * width), p * perTrial + start * task.tokens);
+      }
     }
     const values = (await sums.data()) as Float32Array;
     sums.dispose();
-    return values;
+    return { sums: values, scores, hard };
   }
 
   outcomes(backend: ResolvedBackend, tfjsVersion: string): PackOutcome[] {
@@ -336,17 +377,19 @@ class PackRun {
   }
 }
 
+/**
+ * Held-out samples per evaluation chunk: about 8 M activations of the token model's widest layer, shared by the
+ * pack's trials; with attention across the batch the chunk is the batch attended over, so it is sized for one
+ * trial whatever the pack (a packed trial is then evaluated exactly as alone). The MLPs take 4096 at a time
+ * (their batch normalisation uses moving statistics in evaluation, so the chunk does not matter).
+ */
+function evaluationChunkSize(spec: ModelSpec, trials: number): number {
+  if (spec.input === 'features') return 4096;
+  const sharing = spec.attention === 'batch' ? 1 : trials;
+  return Math.max(16, Math.min(1024, Math.floor(2 ** 23 / (sharing * spec.tokens * Math.max(spec.ff, 4 * spec.dModel)))));
+}
+
 /** The held-out set: evalSize samples from EVAL_SEED. */
 function heldOut(task: Task, size: number): Batch {
   return task.batch(Rng.stream(EVAL_SEED, 'evalData'), size);
-}
-
-function slice(batch: Batch, from: number, to: number): Batch {
-  const t = batch.ids.length / batch.size;
-  return {
-    size: to - from,
-    ids: batch.ids.subarray(from * t, to * t),
-    labels: batch.labels.subarray(from, to),
-    relevant: batch.relevant.subarray(from * t, to * t),
-  };
 }

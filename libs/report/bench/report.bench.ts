@@ -52,6 +52,7 @@ function fixtureTrials(): FixtureTrial[] {
             const final = (scale: number): Metrics => ({
               loss: 1 - hard * scale, mean_acc: 0.6 * scale, soft_acc: soft * scale, hard_acc: hard * scale, gap: (soft - hard) * scale,
               precision: 0.3 + 0.6 * noise(++i) * scale, mask_sum: k, mask_distinct: 0.9 * scale,
+              median_rank: 3 - scale, tpr: 0.6 * scale, fdr: 1 - 0.6 * scale,
             });
             const curve: Record<number, Partial<Metrics> & { tau: number }> = {};
             for (let step = 100; step <= 1000; step += 100) curve[step] = { ...final(step / 1000), tau };

@@ -12,6 +12,11 @@ const NOW = `strftime('%Y-%m-%dT%H:%M:%fZ','now')`;
 /** Setting columns: every setting under its own name (`tau`, `k`, `anneal`, …); the seed is a column already. */
 const SETTINGS_BUT_SEED = SETTING_NAMES.filter((name) => name !== 'seed');
 
+/** The metric columns the first schema had; later metrics come with their own migration. */
+const FIRST_METRICS = ['loss', 'mean_acc', 'soft_acc', 'hard_acc', 'gap', 'precision', 'mask_sum', 'mask_distinct'] as const;
+/** The explanation metrics against the known truth (migration 2). */
+const TRUTH_METRICS = ['median_rank', 'tpr', 'fdr'] as const;
+
 export const MIGRATIONS: readonly string[] = [
   // 1: sweeps, runs (a sweeper invocation and its environment), trials with their settings and final metrics
   // as columns, metric curves. A setting added later is a migration: ALTER TABLE trials ADD COLUMN … GENERATED
@@ -70,7 +75,7 @@ export const MIGRATIONS: readonly string[] = [
     train_ms     REAL,
     error        TEXT,
     -- Final metrics, NULL until the trial completes.
-    ${METRIC_NAMES.map((name) => `"${name}" REAL`).join(',\n    ')},
+    ${FIRST_METRICS.map((name) => `"${name}" REAL`).join(',\n    ')},
     -- Every setting as a column of its own, computed from the JSON once, when the trial is written.
     ${SETTINGS_BUT_SEED.map((name) => `"${name}" GENERATED ALWAYS AS (json_extract(settings, '$.${name}')) STORED`).join(',\n    ')},
     UNIQUE (sweep_id, key)
@@ -86,7 +91,14 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (trial_id, name, step)
   ) WITHOUT ROWID;
   `,
+  // 2: median rank, TPR and FDR of the explanation against the known truth, NULL for trials that ran before.
+  TRUTH_METRICS.map((name) => `ALTER TABLE trials ADD COLUMN "${name}" REAL;`).join('\n'),
 ];
+
+/** Every metric has a column: a metric added to METRIC_NAMES needs a migration above. */
+const COLUMNS: readonly string[] = [...FIRST_METRICS, ...TRUTH_METRICS];
+const missing = METRIC_NAMES.filter((name) => !COLUMNS.includes(name));
+if (missing.length > 0) throw new Error(`bug: metrics without a column migration: ${missing.join(', ')}`);
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, METRIC_NAMES, SETTING_NAMES, type Settings } from '@l2x/model/config';
 import { UserError } from '@l2x/errors';
 import { ResultsReader, ResultsStore, SCHEMA_VERSION, type RunEnvironment, type TrialInput } from '../src/index.ts';
+import { MIGRATIONS } from '../src/schema.ts';
 
 const env: RunEnvironment = {
   host: 'test-host', pid: process.pid, gitCommit: 'abc123', gitDirty: false, nodeVersion: process.version,
@@ -195,6 +196,34 @@ describe('opening results databases', () => {
     const again = ResultsStore.open(path);
     expect(again.listSweeps()).toHaveLength(1);
     again.close();
+  });
+
+  it('migrates a version-1 database: its trials keep their metrics and gain median_rank, tpr and fdr columns in both views', () => {
+    const path = join(dir, 'old.db');
+    const old = new Database(path);
+    old.exec(MIGRATIONS[0]!);
+    old.pragma('user_version = 1');
+    old.prepare("INSERT INTO sweeps (name, config_text, config_hash, metric_name, metric_goal) VALUES ('tau', 'name: tau', 'h', 'hard_acc', 'maximize')").run();
+    old.prepare("INSERT INTO trials (sweep_id, key, config_key, seed, settings, status, hard_acc) VALUES (1, 'a', 'c', 0, ?, 'completed', 0.75)").run(JSON.stringify(DEFAULT_SETTINGS));
+    expect(old.prepare('SELECT name FROM pragma_table_info(?)').all('trials').map((c) => (c as { name: string }).name)).not.toContain('median_rank');
+    old.close();
+
+    const store = ResultsStore.open(path);
+    const sweep = store.listSweeps()[0]!;
+    const [row] = store.trialSummary(sweep.name, ['hard_acc', 'median_rank', 'tpr', 'fdr']);
+    expect(row).toEqual({ hard_acc: 0.75, median_rank: null, tpr: null, fdr: null });
+    store.addTrials(sweep.id, [trial(0.2, 1)]);
+    const added = store.pendingTrials(sweep.id)[0]!;
+    expect(store.claimTrial(added.id, { runId: store.startRun(sweep.id, env), worker: 0, device: null })).toBe(true);
+    store.completeTrial(added.id, { metrics: { hard_acc: 0.9, median_rank: 1.5, tpr: 1, fdr: 0 }, backend: 'cpu', trainMs: 1 });
+    const rows = store.trialSummary(sweep.name, ['median_rank', 'tpr', 'fdr']);
+    expect(rows).toContainEqual({ median_rank: 1.5, tpr: 1, fdr: 0 });
+    store.close();
+    const db = new Database(path, { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    const columns = db.prepare('SELECT name FROM pragma_table_info(?)').all('config_summary').map((c) => (c as { name: string }).name);
+    expect(columns).toEqual(expect.arrayContaining(['median_rank_mean', 'median_rank_std', 'tpr_mean', 'fdr_std']));
+    db.close();
   });
 
   it('rejects a missing file, a folder, a file that is not SQLite, a foreign SQLite file and a newer schema', () => {

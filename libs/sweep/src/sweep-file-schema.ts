@@ -12,6 +12,7 @@ import {
   settingKind,
   settingsShape,
   type SettingName,
+  METRIC_GOAL,
 } from '@l2x/model/config';
 import { DISTRIBUTIONS, METRIC_GOALS, SWEEP_METHODS, type Distribution, type ParameterSpec, type SettingValue } from './sweep-spec.ts';
 
@@ -128,7 +129,7 @@ const parametersBlock = mapping('a mapping of settings to sweep, such as {tau: {
 
 const metricShape = {
   name: z.enum(METRIC_NAMES),
-  goal: z.enum(METRIC_GOALS),
+  goal: z.enum(METRIC_GOALS).optional(), // defaults to the metric's natural goal (METRIC_GOAL)
 };
 
 const resourcesShape = {
@@ -162,6 +163,7 @@ const fileShape = {
     .default(1),
   metric: mapping('{name: METRIC, goal: maximize|minimize}')
     .pipe(z.strictObject(metricShape))
+    .transform(({ name, goal }) => ({ name, goal: goal ?? METRIC_GOAL[name] }))
     .default({ name: 'hard_acc', goal: 'maximize' }),
   description: z.string().optional(),
   trial: settingsBlock.default({}),
