@@ -162,7 +162,12 @@ const fileShape = {
     })
     .default(1),
   metric: mapping('{name: METRIC, goal: maximize|minimize}')
-    .pipe(z.strictObject(metricShape))
+    .pipe(
+      z.strictObject(metricShape).superRefine(({ name, goal }, ctx) => {
+        if (goal && goal !== METRIC_GOAL[name])
+          ctx.addIssue({ code: 'custom', path: ['goal'], message: `got ${showValue(goal)}; ${name} is better ${METRIC_GOAL[name] === 'minimize' ? 'lower' : 'higher'}: allowed "${METRIC_GOAL[name]}" (or leave goal out)` });
+      }),
+    )
     .transform(({ name, goal }) => ({ name, goal: goal ?? METRIC_GOAL[name] }))
     .default({ name: 'hard_acc', goal: 'maximize' }),
   description: z.string().optional(),

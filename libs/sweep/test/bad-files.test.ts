@@ -16,7 +16,7 @@ const expected: Record<string, string> = {
   'bad-devices.yaml':
     'bad-devices.yaml:4:16: resources.devices[1]: got -1; must be ≥ 0',
   'bad-metric-name.yaml':
-    'bad-metric-name.yaml:3:17: metric.name: got "hard_accuracy"; allowed: "loss", "mean_acc", "soft_acc", "hard_acc", "gap", "precision", "mask_sum", "mask_distinct"',
+    'bad-metric-name.yaml:3:17: metric.name: got "hard_accuracy"; allowed: "loss", "mean_acc", "soft_acc", "hard_acc", "gap", "precision", "mask_sum", "mask_distinct", "median_rank", "tpr", "fdr"',
   'bad-name.yaml':
     'bad-name.yaml:1:7: name: got "my sweep"; allowed: up to 64 letters, digits, ".", "_" and "-", starting with a letter or digit',
   'bad-pack.yaml':
@@ -47,8 +47,8 @@ const expected: Record<string, string> = {
     'k-not-below-tokens.yaml:6:23: parameters.k.values[2]: got 6; must be < tokens (6): an integer from 1 to 5',
   'min-not-below-max.yaml':
     'min-not-below-max.yaml:8:10: parameters.lr.max: got 0.001; must be > min (0.01)',
-  'missing-metric-goal.yaml':
-    'missing-metric-goal.yaml:4:3: metric.goal: got nothing; allowed: "maximize", "minimize"',
+  'wrong-metric-goal.yaml':
+    'wrong-metric-goal.yaml:5:9: metric.goal: got "maximize"; median_rank is better lower: allowed "minimize" (or leave goal out)',
   'missing-name.yaml':
     'missing-name.yaml:1:1: name: is required (string)',
   'missing-q.yaml':

@@ -12,10 +12,11 @@ const files = readdirSync(sweepsDir).filter((f) => f.endsWith('.yaml')).sort();
 const sizes: Record<string, [configs: number, seeds: number]> = {
   'anneal.yaml': [4, 3],
   'aux.yaml': [4, 3],
-  'k.yaml': [6, 3],
+  'k.yaml': [5, 3],
+  'l2x-synthetic.yaml': [4, 3],
   'notebook.yaml': [2, 3],
   'random-lr.yaml': [10, 2],
-  'samplers.yaml': [6, 3],
+  'samplers.yaml': [3, 3],
   'smoke.yaml': [2, 2],
   'tau.yaml': [5, 3],
 };
@@ -49,6 +50,20 @@ describe('sweeps/', () => {
       expect(settings.ff).toBeLessThanOrEqual(128);
       expect(settings.evalSize).toBeLessThanOrEqual(512);
     }
+  });
+
+  it('l2x-synthetic.yaml runs L2X\'s four sets with L2X\'s settings (each set\'s k, batch 1000, tau 0.1), ranked on median rank', () => {
+    const loaded = loadSweepFile(`${sweepsDir}l2x-synthetic.yaml`);
+    expect(loaded.spec.metric).toEqual({ name: 'median_rank', goal: 'minimize' });
+    const trials = expandSweep(loaded.spec);
+    const ks = Object.fromEntries(trials.map((t) => [t.settings.task, t.settings.k]));
+    expect(ks).toEqual({ xor: 2, 'orange-skin': 4, 'nonlinear-additive': 4, switch: 5 });
+    for (const { settings } of trials) expect(settings).toMatchObject({ batchSize: 1000, tau: 0.1, lr: 1e-3, sampler: 'gumbel-max', approximator: 'masked' });
+  });
+
+  it('every shipped sweep but random-lr and notebook ranks on a metric the shared approximator cannot leak', () => {
+    for (const file of ['tau.yaml', 'k.yaml', 'anneal.yaml', 'aux.yaml', 'samplers.yaml', 'l2x-synthetic.yaml'])
+      expect(['median_rank', 'tpr', 'fdr'], file).toContain(loadSweepFile(`${sweepsDir}${file}`).spec.metric.name);
   });
 
   it('notebook.yaml runs the notebook with attention over the batch beside attention over tokens', () => {
