@@ -12,8 +12,11 @@ import { compareKeys, describeKey, keyId, showSetting, type SettingValue } from 
 
 /** The metrics every report shows, in this order; the sweep's own metric is added when it is another one. */
 export const REPORT_METRICS = ['soft_acc', 'hard_acc', 'gap', 'precision', 'loss'] as const satisfies readonly MetricName[];
+/** The explanation against the known truth: a sweep ranked on one of them shows all three. */
+const TRUTH_METRICS = ['median_rank', 'tpr', 'fdr'] as const satisfies readonly MetricName[];
 
 export function reportMetrics(metric: MetricName): MetricName[] {
+  if ((TRUTH_METRICS as readonly MetricName[]).includes(metric)) return [...TRUTH_METRICS, ...REPORT_METRICS];
   return (REPORT_METRICS as readonly MetricName[]).includes(metric) ? [...REPORT_METRICS] : [...REPORT_METRICS, metric];
 }
 

@@ -12,7 +12,7 @@ const files = readdirSync(sweepsDir).filter((f) => f.endsWith('.yaml')).sort();
 const sizes: Record<string, [configs: number, seeds: number]> = {
   'anneal.yaml': [4, 3],
   'aux.yaml': [4, 3],
-  'k.yaml': [5, 3],
+  'k.yaml': [3, 3],
   'l2x-synthetic.yaml': [4, 3],
   'notebook.yaml': [2, 3],
   'random-lr.yaml': [10, 2],
