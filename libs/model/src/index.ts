@@ -1,6 +1,7 @@
 export * from './config.ts';
 export { loadBackend, currentBackend, type LoadedBackend, type TF } from './backend.ts';
-export { createTask, majorityTask, type Task, type Batch } from './task.ts';
+export { createTask, majorityTask, syntheticTask, type Task, type Batch } from './task.ts';
+export { explanationMetrics, type ExplanationMetrics } from './explanation.ts';
 export { temperature, type ScheduleSettings } from './schedule.ts';
 export { Rng, mix32, STREAMS, type StreamName } from './random.ts';
 export { NonFiniteLossError, AbortError } from './errors.ts';
