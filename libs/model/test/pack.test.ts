@@ -62,7 +62,7 @@ describe('packed training', () => {
       if (!outcome.ok) throw outcome.error;
       expectSameMetrics(outcome.result.metrics, (await train(settings, { backend: 'wasm' })).metrics);
     }
-  }, 60_000);
+  }, 300_000);
 
   it('with attention across the batch, a packed trial is evaluated as alone at a real evalSize (4096: several chunks)', async () => {
     const batchAttention = pack.slice(0, 2).map((s) => parseSettings({ ...s, attention: 'batch', ff: 2048, steps: 2, evalEvery: 2, evalSize: 4096, auxWeight: 0 }));
@@ -72,7 +72,7 @@ describe('packed training', () => {
       if (!outcome.ok) throw outcome.error;
       expectSameMetrics(outcome.result.metrics, (await train(settings, { backend: 'wasm' })).metrics);
     }
-  }, 120_000);
+  }, 300_000);
 
   it('a diverging trial fails alone; the others of its pack finish', async () => {
     const outcomes = await trainPack([pack[0]!, parseSettings({ ...base, seed: 5, auxWeight: 1e39 })], { backend: 'wasm' });
