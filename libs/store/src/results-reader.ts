@@ -4,6 +4,8 @@
  */
 import { UserError, closest } from '@l2x/errors';
 import { METRIC_NAMES, SETTING_NAMES, type MetricName } from '@l2x/model/config';
+import { NO_MOMENTS, type Moments } from '@l2x/stats';
+import type { ConfigStats, SettingValue } from './aggregation.ts';
 import type { Db } from './database.ts';
 import { openForReading } from './database.ts';
 import {
@@ -200,6 +202,57 @@ export class ResultsReader {
   /** Every trial's key and status, straight from the table (no view): cheap change detection. */
   trialStatuses(sweepId: number): { key: string; status: TrialStatus }[] {
     return this.db.prepare('SELECT key, status FROM trials WHERE sweep_id = ?').all(sweepId) as { key: string; status: TrialStatus }[];
+  }
+
+  /**
+   * One row per configuration of the sweep: its settings (those asked for), how many trials it has and how many
+   * completed, and the moments of each final metric over the completed ones (kept up to date by triggers, so this
+   * reads one row per configuration however many seeds and trials there are).
+   */
+  configStats(sweepId: number, settings: readonly string[], metrics: readonly MetricName[] = METRIC_NAMES): ConfigStats[] {
+    for (const name of settings)
+      if (!(SETTING_NAMES as readonly string[]).includes(name) || name === 'seed') throw new Error(`bug: unknown setting column ${name}`);
+    for (const name of metrics) if (!(METRIC_NAMES as readonly string[]).includes(name)) throw new Error(`bug: unknown metric ${name}`);
+    const columns = [
+      'c.config_key AS config_key', 'c.trials AS trials', 'c.completed AS completed', 'c.wall_n AS wall_n', 'c.wall_ms AS wall_ms',
+      ...settings.map((name) => `t."${name}" AS "s:${name}"`),
+      ...metrics.flatMap((name) => [`c."${name}_n" AS "n:${name}"`, `c."${name}_sum" AS "sum:${name}"`, `c."${name}_sq" AS "sq:${name}"`]),
+    ];
+    const rows = this.db
+      .prepare(
+        `SELECT ${columns.join(', ')} FROM config_stats c JOIN trials t ON t.id = c.trial_id
+         WHERE c.sweep_id = ? AND c.trials > 0 ORDER BY c.config_key`,
+      )
+      .all(sweepId) as Row[];
+    return rows.map((row) => ({
+      configKey: row.config_key as string,
+      settings: Object.fromEntries(settings.map((name) => [name, (row[`s:${name}`] as SettingValue | undefined) ?? null])),
+      trials: row.trials as number,
+      completed: row.completed as number,
+      wallMs: { n: row.wall_n as number, sum: row.wall_ms as number },
+      metrics: Object.fromEntries(
+        metrics.map((name): [string, Moments] => {
+          const n = row[`n:${name}`] as number;
+          return [name, n > 0 ? { n, sum: row[`sum:${name}`] as number, sumSq: row[`sq:${name}`] as number } : NO_MOMENTS];
+        }),
+      ),
+    }));
+  }
+
+  /** When a trial of the sweep last finished (completed, failed or interrupted); null before any did. */
+  lastFinishedAt(sweepId: number): string | null {
+    return (this.db.prepare('SELECT max(finished_at) FROM trials WHERE sweep_id = ?').pluck().get(sweepId) as string | null) ?? null;
+  }
+
+  /** Trials that finished after `after` (ISO time; all finished ones with null), oldest first, at most `limit` of the newest. */
+  finishedSince(sweepId: number, after: string | null, limit = 1000): TrialRecord[] {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM (SELECT * FROM trials WHERE sweep_id = ? AND finished_at > ? ORDER BY finished_at DESC, id DESC LIMIT ?)
+         ORDER BY finished_at, id`,
+      )
+      .all(sweepId, after ?? '', limit) as Row[];
+    return rows.map(trialFromRow);
   }
 
   runs(sweepId: number): RunRecord[] {
