@@ -37,6 +37,8 @@ export interface DashboardHandle {
   waitUntilExit(): Promise<void>;
   /** Closes the dashboard and gives the terminal back. */
   unmount(): void;
+  /** Reads the store once more, draws that as the last frame (the sweep's end state), then closes the dashboard. */
+  finish(): Promise<void>;
 }
 
 /**
@@ -53,8 +55,10 @@ export function startDashboard(options: StartDashboardOptions): DashboardHandle 
       reader.close();
     }
   };
+  const refresh: { current: (() => void) | undefined } = { current: undefined };
   const instance = render(
     <Dashboard
+      refresh={refresh}
       reader={reader}
       sweep={options.sweep}
       onQuit={options.onQuit}
@@ -80,6 +84,12 @@ export function startDashboard(options: StartDashboardOptions): DashboardHandle 
   return {
     waitUntilExit: () => exited,
     unmount: () => {
+      instance.unmount();
+    },
+    finish: async () => {
+      refresh.current?.();
+      // Let React commit the last state; unmounting then flushes Ink's pending frame.
+      await new Promise((resolve) => setImmediate(resolve));
       instance.unmount();
     },
   };

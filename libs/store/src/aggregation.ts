@@ -47,8 +47,10 @@ export function compareSettings(a: SettingValue, b: SettingValue): number {
   if (typeof a === 'number' && typeof b === 'number') return a - b;
   if (typeof a === 'number') return -1;
   if (typeof b === 'number') return 1;
-  return a.localeCompare(b);
+  return collator.compare(a, b);
 }
+
+const collator = new Intl.Collator('en');
 
 /** Compares two keys setting by setting, in the order given. */
 export function compareKeys(a: Readonly<Record<string, SettingValue>>, b: Readonly<Record<string, SettingValue>>, names: readonly string[]): number {
@@ -71,10 +73,8 @@ export function keyId(key: Readonly<Record<string, SettingValue>>, names: readon
 
 /** Configurations pooled: one configuration, or every configuration with the same values of some settings. */
 export interface ConfigGroup {
-  /** The values that define the group (the key settings'). */
+  /** The values that define the group (the key settings'); `describeKey(key, keySettings)` names it. */
   key: Record<string, SettingValue>;
-  /** `tau=0.1, k=3`. */
-  label: string;
   configKeys: string[];
   /** Trials in the group (any status) and completed ones. */
   trials: number;
@@ -86,7 +86,8 @@ export interface ConfigGroup {
 
 /**
  * Groups configurations: one group per configuration (`by` empty), or per value of the `by` settings (seeds ×
- * configurations pooled). `keySettings` are the settings that name a group (by default `by`). Groups come in key order.
+ * configurations pooled). `keySettings` are the settings that name a group (by default `by`). Groups by value come in
+ * value order; one per configuration, in the order given.
  */
 export function groupConfigs(configs: readonly ConfigStats[], options: { by?: readonly string[]; keySettings?: readonly string[] } = {}): ConfigGroup[] {
   const by = options.by ?? [];
@@ -98,20 +99,22 @@ export function groupConfigs(configs: readonly ConfigStats[], options: { by?: re
     if (list) list.push(config);
     else parts.set(id, [config]);
   }
+  const metricNames = [...new Set(configs.flatMap((c) => Object.keys(c.metrics)))];
   const groups = [...parts.values()].map((list): ConfigGroup => {
-    const key = Object.fromEntries(keySettings.map((name) => [name, list[0]!.settings[name] ?? null]));
-    const names = new Set(list.flatMap((c) => Object.keys(c.metrics)));
+    const key: Record<string, SettingValue> = {};
+    for (const name of keySettings) key[name] = list[0]!.settings[name] ?? null;
+    const one = list.length === 1 ? list[0]! : undefined;
     return {
       key,
-      label: describeKey(key, keySettings),
       configKeys: list.map((c) => c.configKey),
-      trials: list.reduce((sum, c) => sum + c.trials, 0),
-      completed: list.reduce((sum, c) => sum + c.completed, 0),
-      wallMs: { n: list.reduce((sum, c) => sum + c.wallMs.n, 0), sum: list.reduce((sum, c) => sum + c.wallMs.sum, 0) },
-      metrics: Object.fromEntries([...names].map((name) => [name, poolMoments(list.map((c) => c.metrics[name] ?? NO_MOMENTS))])),
+      trials: one ? one.trials : list.reduce((sum, c) => sum + c.trials, 0),
+      completed: one ? one.completed : list.reduce((sum, c) => sum + c.completed, 0),
+      wallMs: one ? one.wallMs : { n: list.reduce((sum, c) => sum + c.wallMs.n, 0), sum: list.reduce((sum, c) => sum + c.wallMs.sum, 0) },
+      metrics: one ? one.metrics : Object.fromEntries(metricNames.map((name) => [name, poolMoments(list.map((c) => c.metrics[name] ?? NO_MOMENTS))])),
     };
   });
-  return groups.sort((a, b) => compareKeys(a.key, b.key, keySettings) || compareText(a.configKeys[0]!, b.configKeys[0]!));
+  // One group per configuration: in the order given (the store reads them by configuration key); rankGroups orders them.
+  return by.length ? groups.sort((a, b) => compareKeys(a.key, b.key, keySettings)) : groups;
 }
 
 /** A metric over a group's completed trials: mean ± 95% interval. */

@@ -188,9 +188,11 @@ describe.each([
       expect(config.metrics.hard_acc!.sum).toBeCloseTo(values.reduce((x, y) => x + y, 0), 12);
     }
     expect(store.lastFinishedAt(sweep.id)).toBe(store.trialByKey(sweep.id, retried.key)!.finishedAt);
-    expect(store.finishedSince(sweep.id, store.trialByKey(sweep.id, d!.key)!.finishedAt).map((t) => t.id)).toEqual(
-      expect.arrayContaining([retried.id]),
-    );
+    const since = store.finishedSince(sweep.id, store.trialByKey(sweep.id, d!.key)!.finishedAt);
+    expect(since.map((t) => t.id)).toEqual(expect.arrayContaining([d!.id, retried.id]));
+    expect(since.at(-1)).toMatchObject({ id: retried.id, status: 'completed', metrics: { hard_acc: 0.8, gap: null } });
+    expect(store.finishedSince(sweep.id, null).map((t) => t.id).sort()).toEqual([a!.id, b!.id, c!.id, d!.id, e!.id].sort());
+    expect(store.lastBackend(sweep.id)).toBe('cpu');
   });
 
   it('names each view column once: every setting and metric under its own name', () => {

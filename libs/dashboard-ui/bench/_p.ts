@@ -1,0 +1,10 @@
+import { ResultsReader } from '@l2x/store';
+import { readSnapshot } from '../src/sweep-source.ts';
+import { compareBy, leaderboard, sortKeys, timing, groupings } from '../src/view-model.ts';
+const r = ResultsReader.open('/tmp/b13/results.db');
+const sweep = r.sweep('bench');
+const s = readSnapshot(r, sweep).snapshot;
+const t = (l: string, f: () => unknown) => { for (let i=0;i<5;i++) f(); const t0=performance.now(); for (let i=0;i<20;i++) f(); console.log(l, ((performance.now()-t0)/20).toFixed(2)); };
+t('compareBy', () => compareBy(s.configs, 'tau'));
+t('leaderboard', () => leaderboard(s.configs, sweep.swept, sortKeys(sweep.metric)[0]!));
+t('baseline loop', () => { let x=0; for (let i=0;i<2_000_000;i++) x+=i; return x; });
