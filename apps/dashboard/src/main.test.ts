@@ -124,8 +124,7 @@ describe('the real entry point', () => {
     child.stdout.on('data', (chunk) => (stdout += chunk));
     child.stderr.on('data', (chunk) => (stderr += chunk));
     const exited = new Promise((resolve) => child.on('exit', resolve));
-    const deadline = Date.now() + 20_000;
-    while (!stdout.includes('Leaderboard') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+    await vi.waitFor(() => expect(stdout.includes('Leaderboard') || child.exitCode !== null).toBe(true), { timeout: 20_000, interval: 50 });
     child.kill('SIGTERM');
     await exited;
     expect(stderr).toBe('');

@@ -10,7 +10,7 @@ import type { LayerSpec } from 'vega-lite/types_unstable/spec/index.js';
 import type { ReportRow, ReportTable } from './aggregate.ts';
 import { metricOf } from './aggregate.ts';
 import { CURVE_METRICS, type TableCurves } from './curves.ts';
-import { compareSettings, showSetting } from './setting-values.ts';
+import { compareSettings, showSetting } from '@l2x/store';
 
 /** Groups on the accuracy plot's x axis: the best ones by the sweep's metric, when there are more. */
 export const ACCURACY_LIMIT = 20;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MARK_NAMES, ReportReader, accuracySpec, buildReport, curvesSpec, poolCurves, renderSvg, writeReport, type Report } from '../src/index.ts';
 import { openReportFixture, type OpenedFixture } from './fixture.ts';
-import { findAll, hasClass, parseXml, type XmlElement } from './xml.ts';
+import { findAll, hasClass, parseXml, type XmlElement } from './svg.ts';
 
 let fixture: OpenedFixture;
 let dir: string;
