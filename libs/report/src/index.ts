@@ -11,3 +11,4 @@ export { formatJson, tableJson } from './format-json.ts';
 export { accuracySpec, curvesSpec, ACCURACY_LIMIT, ACCURACY_METRICS, MARK_NAMES } from './plot-specs.ts';
 export { renderSvg, renderPng, renderPngAsync } from './render-plot.ts';
 export { renderPlots, writeReport, indexMarkdown, defaultReportDir, type ReportPlots, type RenderedPlot, type WrittenReport } from './report-files.ts';
+export { formatHtml, htmlSpecs, parallelSpec, sweepMethod, PARALLEL_MARKS } from './html-report.ts';

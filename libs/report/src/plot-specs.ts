@@ -98,11 +98,16 @@ export function accuracySpec(tables: readonly ReportTable[], limit = ACCURACY_LI
     width: { step: 18 },
     height: 260,
     layer: [
-      {
-        name: MARK_NAMES.intervals,
-        mark: { type: 'rule', strokeWidth: 1.5 },
-        encoding: { x, xOffset, color, y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' } },
-      },
+      // Error bars when some row has an interval (a sweep of one seed has none, and an empty extent warns).
+      ...(values.some((v) => v.low !== null)
+        ? [
+            {
+              name: MARK_NAMES.intervals,
+              mark: { type: 'rule' as const, strokeWidth: 1.5 },
+              encoding: { x, xOffset, color, y: { field: 'low', type: 'quantitative' as const }, y2: { field: 'high' } },
+            },
+          ]
+        : []),
       {
         name: MARK_NAMES.means,
         mark: { type: 'point', filled: true, size: 60, opacity: 1 },

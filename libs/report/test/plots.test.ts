@@ -96,7 +96,7 @@ describe('report files', () => {
   it('writes index.md embedding the plots, the plots as SVG and PNG, and the table as CSV and JSON', async () => {
     const out = join(dir, 'out');
     const written = await writeReport(single, out, { command: 'npx nx run sweeper:report --sweep grid' });
-    expect(written.files).toEqual(['index.md', 'accuracy.svg', 'accuracy.png', 'curves.svg', 'curves.png', 'summary.csv', 'summary.json']);
+    expect(written.files).toEqual(['index.md', 'index.html', 'accuracy.svg', 'accuracy.png', 'curves.svg', 'curves.png', 'summary.csv', 'summary.json']);
     const index = readFileSync(join(out, 'index.md'), 'utf8');
     expect(index).toContain('](accuracy.svg)');
     expect(index).toContain('](curves.svg)');

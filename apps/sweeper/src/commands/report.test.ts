@@ -110,7 +110,7 @@ describe('sweeper report', () => {
       ['no --sweep', () => [], () => `report: --sweep NAME is required; sweeps in ${db}: tau, tokens, queued`],
       ['unknown --by setting', () => ['--sweep', 'tau', '--by', 'tua'], /^report: unknown setting "tua" for --by \(did you mean "tau"\?\); swept in "tau": tau; any setting: task, .*, evalSize$/],
       ['--by seed', () => ['--sweep', 'tau', '--by', 'seed'], /^report: --by seed: the intervals are over seeds, so the report cannot group by it; swept in "tau": tau; any setting: /],
-      ['bad --format', () => ['--sweep', 'tau', '--format', 'xml'], 'report: unknown --format "xml"; allowed: md, csv, json'],
+      ['bad --format', () => ['--sweep', 'tau', '--format', 'xml'], 'report: unknown --format "xml"; allowed: md, csv, json, html'],
       ['empty sweep', () => ['--sweep', 'queued'], 'report: sweep "queued" has no completed trials yet (1 queued); nothing to report until one completes'],
       ['unknown --compare', () => ['--sweep', 'tau', '--compare', 'tokns'], 'report: --compare: no sweep named "tokns" (did you mean "tokens"?); sweeps here: queued, tau, tokens'],
       ['--compare itself', () => ['--sweep', 'tau', '--compare', 'tau'], 'report: --compare "tau" is the sweep being reported; compare with another: tokens, queued'],
