@@ -5,7 +5,7 @@
  * hands plain values to the render-only components.
  */
 import { Box, Text, useApp, useInput, useStdin, useStdout } from 'ink';
-import { useEffect, useMemo, useRef, useState, type MutableRefObject } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState, type MutableRefObject } from 'react';
 import type { ResultsReader } from '@l2x/store';
 import { Comparison } from './Comparison.tsx';
 import { FailedTrials, type FailedRow } from './FailedTrials.tsx';
@@ -48,8 +48,11 @@ export interface DashboardProps {
   exitOnQuit?: boolean;
   /** The clock (tests). */
   clock?: () => number;
-  /** Filled with a function that reads the store now and redraws (the sweeper calls it before closing the screen). */
-  refresh?: MutableRefObject<(() => void) | undefined>;
+  /**
+   * Filled with a function that reads the store now and resolves once that is drawn (the sweeper calls it before
+   * closing the screen, so that the last frame is the sweep's end state).
+   */
+  refresh?: MutableRefObject<(() => Promise<void>) | undefined>;
 }
 
 /** Columns and rows of the output; 80×24 when it does not say (a pipe). */
@@ -103,6 +106,12 @@ function useSweep(reader: ResultsReader, sweep: string | undefined, pollMs: numb
   const [log, setLog] = useState<FinishedEntry[]>([]);
   const [now, setNow] = useState(clock);
   const live = useRef(false);
+  // Callers of refresh waiting for the frame that shows what it read: resolved after the next commit.
+  const drawn = useRef<(() => void)[]>([]);
+  const [, setRefreshes] = useState(0);
+  useLayoutEffect(() => {
+    for (const resolve of drawn.current.splice(0)) resolve();
+  });
   const snapshot = snapshotOf(state);
   live.current = snapshot !== undefined && snapshot.counts.running + snapshot.counts.queued + snapshot.counts.interrupted > 0;
 
@@ -114,7 +123,13 @@ function useSweep(reader: ResultsReader, sweep: string | undefined, pollMs: numb
       // Elapsed and ETA move every second while the sweep runs; an idle dashboard does not render at all.
       if (result.changed || live.current) setNow(clock());
     };
-    if (refresh) refresh.current = () => poll(true);
+    if (refresh)
+      refresh.current = () =>
+        new Promise<void>((resolve) => {
+          drawn.current.push(resolve);
+          poll(true);
+          setRefreshes((n) => n + 1); // a commit even when nothing changed
+        });
     const timer = setInterval(() => poll(false), Math.min(1000, Math.max(10, pollMs)));
     return () => {
       clearInterval(timer);

@@ -55,7 +55,7 @@ export function startDashboard(options: StartDashboardOptions): DashboardHandle 
       reader.close();
     }
   };
-  const refresh: { current: (() => void) | undefined } = { current: undefined };
+  const refresh: { current: (() => Promise<void>) | undefined } = { current: undefined };
   const instance = render(
     <Dashboard
       refresh={refresh}
@@ -87,9 +87,8 @@ export function startDashboard(options: StartDashboardOptions): DashboardHandle 
       instance.unmount();
     },
     finish: async () => {
-      refresh.current?.();
-      // Let React commit the last state; unmounting then flushes Ink's pending frame.
-      await new Promise((resolve) => setImmediate(resolve));
+      // The last read, drawn (committed; unmounting flushes Ink's pending frame), then the terminal back.
+      await refresh.current?.();
       instance.unmount();
     },
   };
