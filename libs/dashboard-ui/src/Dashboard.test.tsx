@@ -62,7 +62,7 @@ describe('Dashboard', () => {
     const app = await show(<Dashboard reader={reader} colour={false} />);
     const frame = await waitForFrame(app, (f) => f.includes('Leaderboard'));
     expect(frame).toMatch(/^sweep tau · elapsed \S+ · done · cpu × 2 workers · hard_acc ↑$/m);
-    expect(frame).toMatch(/^█{35} 15\/15 done · 0 running · 0 queued · 0 failed$/m);
+    expect(frame).toMatch(/^█{33} 15\/15 done · 0 running · 0 queued · 0 failed$/m); // 78 columns: two spare
     expect(frame).toMatch(/^0\.05 3\/3 0\.954±0\.010 0\.756±0\.015 0\.198±0\.005 0\.600±0\.000 █+▀+ *$/m);
     expect(frame).not.toContain('Running');
     expect(frame).not.toContain('Failed');

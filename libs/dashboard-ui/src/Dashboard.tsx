@@ -84,6 +84,9 @@ function Waiting({ width, text }: { width: number; text: string }) {
   );
 }
 
+/** Columns left free at the right edge (see the width in Dashboard). */
+export const RELAY_MARGIN = 2;
+
 /** What the dashboard shows of a snapshot, given the grouping and sort the keys chose. */
 interface View {
   groups: string[];
@@ -263,7 +266,10 @@ export function Dashboard({ reader, sweep, pollMs = 1000, colour, onQuit, exitOn
     if (exitOnQuit) exit();
   });
 
-  const width = Math.max(20, columns);
+  // Two columns spare: a terminal relay that decodes UTF-8 chunk by chunk (nx run's pseudo-terminal does) turns
+  // a glyph cut between two chunks into up to three replacement characters; a line that filled the width would
+  // then wrap, and the redraw, a row short, would leave the frame's first line behind.
+  const width = Math.max(20, columns - RELAY_MARGIN);
   if (!snapshot || !view) return <Waiting width={width} text={waitingText(state)} />;
 
   const heights = screenRows(rows, view);

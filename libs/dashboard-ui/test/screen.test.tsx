@@ -20,6 +20,17 @@ afterEach(() => {
 
 const ESCAPES = /\u001B\[[0-9;?]*[A-Za-z]/g;
 
+/**
+ * What a relay that decodes each chunk of bytes on its own makes of the output, as nx run's pseudo-terminal
+ * does: a character cut between two chunks becomes replacement characters (one per broken piece).
+ */
+function relayed(output: string, chunkBytes: number): string {
+  const bytes = Buffer.from(output, 'utf8');
+  let text = '';
+  for (let i = 0; i < bytes.length; i += chunkBytes) text += new TextDecoder().decode(bytes.subarray(i, i + chunkBytes));
+  return text;
+}
+
 /** Every line of a terminal after `output` was written to it: scrollback, then the screen, trailing blanks dropped. */
 async function played(output: string, columns: number, rows: number): Promise<string[]> {
   const term = new Terminal({ cols: columns, rows, scrollback: 10_000, allowProposedApi: true });
@@ -60,13 +71,21 @@ describe.each([
     const shows = (pattern: RegExp) =>
       vi.waitFor(() => expect(frames(terminal.stdout).at(-1) ?? '').toMatch(pattern), { timeout: 15_000, interval: 10 });
     const check = async (phase: string) => {
-      const lines = await played(terminal.stdout.output, columns, rows);
+      // Straight to the terminal, and through relays that cut the bytes into chunks of 1 KiB and of 4 KiB.
+      for (const [how, output] of [
+        ['direct', terminal.stdout.output],
+        ['relayed in 1 KiB chunks', relayed(terminal.stdout.output, 1024)],
+        ['relayed in 4 KiB chunks', relayed(terminal.stdout.output, 4096)],
+      ] as const)
+        await checkScreen(`${phase}, ${how}`, await played(output, columns, rows));
+      for (const frame of frames(terminal.stdout)) expect(frame.replace(/\n$/, '').split('\n').length, phase).toBeLessThan(rows);
+    };
+    const checkScreen = async (phase: string, lines: string[]) => {
       const frameLines = lines.filter((line) => !/^[✓✗] tau=/.test(line)); // the log of finished trials stays above
       expect(frameLines.filter((line) => line.startsWith('sweep tau · ')), `${phase}: one header\n${lines.join('\n')}`).toHaveLength(1);
       expect(frameLines.filter((line) => line.startsWith('─ Leaderboard')), `${phase}: one leaderboard`).toHaveLength(1);
       expect(frameLines.filter((line) => line.startsWith('↑/↓ move')), `${phase}: one footer`).toHaveLength(1);
       expect(frameLines.length, `${phase}: the frame is shorter than the terminal\n${lines.join('\n')}`).toBeLessThan(rows);
-      for (const frame of frames(terminal.stdout)) expect(frame.replace(/\n$/, '').split('\n').length, phase).toBeLessThan(rows);
     };
 
     // Start: every trial queued.
