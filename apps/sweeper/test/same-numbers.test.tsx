@@ -9,8 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { render } from 'ink-testing-library';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { Dashboard } from '@l2x/dashboard-ui';
-import { ReportReader, buildReport, formatMarkdown } from '@l2x/report';
 import { ResultsReader, ResultsStore } from '@l2x/store';
 import { writeFixtureSweep, type FixtureTrial } from '@l2x/store/fixtures';
 import { printSummary } from '../src/run/summary.ts';
@@ -59,6 +57,9 @@ function markdownLines(text: string, metricColumn: number): Line[] {
 }
 
 it('ranks and summarises a sweep the same way in the dashboard, the report and the end-of-run summary', async () => {
+  // Loaded as the sweeper loads them: only when used.
+  const { Dashboard } = await import('@l2x/dashboard-ui');
+  const { ReportReader, buildReport, formatMarkdown } = await import('@l2x/report');
   // The dashboard, tall enough for every configuration.
   const reader = ResultsReader.open(db);
   const app = render(<Dashboard reader={reader} colour={false} />);

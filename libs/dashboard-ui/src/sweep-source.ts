@@ -12,13 +12,15 @@
  * Everything is re-read every few seconds while the sweep runs even if data_version stands still, in case the
  * reader shares its connection with the writer (data_version only counts other connections' commits).
  */
-import { SETTING_NAMES, type MetricName } from '@l2x/model/config';
-import type { ConfigStats, ResultsReader, SweepRecord, TrialRecord } from '@l2x/store';
+import { TRIAL_SUMMARY_COLUMNS, type ConfigStats, type ResultsReader, type SweepRecord, type TrialRecord } from '@l2x/store';
 import { COMPARED_METRICS, finishedEntry, type FinishedEntry, type SweepSnapshot } from './view-model.ts';
+
+type MetricName = SweepRecord['metric']['name'];
 
 /** The settings and metrics a refresh reads per configuration: the swept settings, the compared metrics and the sweep's metric. */
 export function statsColumns(sweep: Pick<SweepRecord, 'swept' | 'metric'>): { settings: string[]; metrics: MetricName[] } {
-  const settings = [...new Set(sweep.swept)].filter((name) => name !== 'seed' && (SETTING_NAMES as readonly string[]).includes(name));
+  // Setting columns the store knows (trial_summary has each under its name), never the seed.
+  const settings = [...new Set(sweep.swept)].filter((name) => name !== 'seed' && (TRIAL_SUMMARY_COLUMNS as readonly string[]).includes(name));
   return { settings, metrics: [...new Set<MetricName>([...COMPARED_METRICS, sweep.metric.name])] };
 }
 
