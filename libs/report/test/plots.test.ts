@@ -109,5 +109,5 @@ describe('report files', () => {
     expect(again.files).not.toContain('curves.svg');
     expect(existsSync(join(out, 'curves.svg'))).toBe(false);
     expect(readFileSync(join(out, 'index.md'), 'utf8')).toContain('no curves plot');
-  });
+  }, 30_000); // two reports, each rendering PNGs and inlining vega into index.html: seconds on a busy machine
 });
