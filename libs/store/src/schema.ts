@@ -14,8 +14,98 @@ const SETTINGS_BUT_SEED = SETTING_NAMES.filter((name) => name !== 'seed');
 
 /** The metric columns the first schema had; later metrics come with their own migration. */
 const FIRST_METRICS = ['loss', 'mean_acc', 'soft_acc', 'hard_acc', 'gap', 'precision', 'mask_sum', 'mask_distinct'] as const;
-/** The explanation metrics against the known truth (migration 2). */
+/** The explanation metrics against the known truth (migration 3). */
 const TRUTH_METRICS = ['median_rank', 'tpr', 'fdr'] as const;
+
+/** A completed trial's wall time in ms (start to finish), else its training time. */
+const wallMs = (row: string) => {
+  const ms = `(unixepoch(${row}.finished_at, 'subsec') - unixepoch(${row}.started_at, 'subsec')) * 1000.0`;
+  return `coalesce(CASE WHEN ${ms} >= 0 THEN ${ms} END, ${row}.train_ms)`;
+};
+
+/** `column = column ± what row (NEW or OLD) adds to its configuration`; nothing unless the row is completed. */
+function statsChanges(row: 'NEW' | 'OLD', sign: '+' | '-', metrics: readonly string[]): string {
+  const done = `(${row}.status = 'completed')`;
+  const when = (value: string) => `CASE WHEN ${done} THEN ${value} ELSE 0 END`;
+  return [
+    `completed = completed ${sign} ${done}`,
+    `wall_n = wall_n ${sign} (${done} AND ${wallMs(row)} IS NOT NULL)`,
+    `wall_ms = wall_ms ${sign} ${when(`coalesce(${wallMs(row)}, 0)`)}`,
+    ...metrics.flatMap((name) => [
+      `"${name}_n" = "${name}_n" ${sign} (${done} AND ${row}."${name}" IS NOT NULL)`,
+      `"${name}_sum" = "${name}_sum" ${sign} ${when(`coalesce(${row}."${name}", 0)`)}`,
+      `"${name}_sq" = "${name}_sq" ${sign} ${when(`coalesce(${row}."${name}" * ${row}."${name}", 0)`)}`,
+    ]),
+  ].join(',\n      ');
+}
+
+function configStatsMigration(metrics: readonly string[]): string {
+  const metricColumns = metrics.map((name) => `"${name}_n" INTEGER NOT NULL DEFAULT 0, "${name}_sum" REAL NOT NULL DEFAULT 0, "${name}_sq" REAL NOT NULL DEFAULT 0`);
+  const backfill = metrics.map(
+    (name) =>
+      `count(CASE WHEN t.status = 'completed' THEN t."${name}" END), coalesce(sum(CASE WHEN t.status = 'completed' THEN t."${name}" END), 0), ` +
+      `coalesce(sum(CASE WHEN t.status = 'completed' THEN t."${name}" * t."${name}" END), 0)`,
+  );
+  return `
+  CREATE TABLE config_stats (
+    sweep_id   INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+    config_key TEXT NOT NULL,
+    trial_id   INTEGER NOT NULL,            -- one trial of the configuration: its setting columns are the configuration's
+    trials     INTEGER NOT NULL DEFAULT 0,  -- trials of the configuration, any status
+    completed  INTEGER NOT NULL DEFAULT 0,
+    wall_n     INTEGER NOT NULL DEFAULT 0,  -- completed trials with a wall time, and its sum in ms
+    wall_ms    REAL NOT NULL DEFAULT 0,
+    ${metricColumns.join(',\n    ')},
+    PRIMARY KEY (sweep_id, config_key)
+  ) WITHOUT ROWID;
+  INSERT INTO config_stats
+  SELECT t.sweep_id, t.config_key, min(t.id), count(*), sum(t.status = 'completed'),
+    sum(t.status = 'completed' AND ${wallMs('t')} IS NOT NULL), coalesce(sum(CASE WHEN t.status = 'completed' THEN ${wallMs('t')} END), 0),
+    ${backfill.join(',\n    ')}
+  FROM trials t GROUP BY t.sweep_id, t.config_key;
+  ${configStatsTriggers(metrics)}
+  CREATE INDEX trials_sweep_finished ON trials(sweep_id, finished_at);
+  `;
+}
+
+/** The triggers that keep config_stats current, over these metrics. */
+function configStatsTriggers(metrics: readonly string[]): string {
+  return `
+  CREATE TRIGGER config_stats_insert AFTER INSERT ON trials BEGIN
+    INSERT INTO config_stats (sweep_id, config_key, trial_id) VALUES (NEW.sweep_id, NEW.config_key, NEW.id)
+      ON CONFLICT (sweep_id, config_key) DO NOTHING;
+    UPDATE config_stats SET trials = trials + 1,
+      ${statsChanges('NEW', '+', metrics)}
+    WHERE sweep_id = NEW.sweep_id AND config_key = NEW.config_key;
+  END;
+  CREATE TRIGGER config_stats_update AFTER UPDATE ON trials
+  WHEN OLD.status = 'completed' OR NEW.status = 'completed' BEGIN
+    UPDATE config_stats SET
+      ${statsChanges('OLD', '-', metrics)}
+    WHERE sweep_id = OLD.sweep_id AND config_key = OLD.config_key;
+    UPDATE config_stats SET
+      ${statsChanges('NEW', '+', metrics)}
+    WHERE sweep_id = NEW.sweep_id AND config_key = NEW.config_key;
+  END;
+  CREATE TRIGGER config_stats_delete AFTER DELETE ON trials BEGIN
+    UPDATE config_stats SET trials = trials - 1,
+      ${statsChanges('OLD', '-', metrics)}
+    WHERE sweep_id = OLD.sweep_id AND config_key = OLD.config_key;
+  END;
+  `;
+}
+
+/** 3: median rank, TPR and FDR columns on trials (NULL for trials that ran before) and in config_stats. */
+function truthMetricsMigration(): string {
+  const columns = TRUTH_METRICS.flatMap((name) => [
+    `ALTER TABLE trials ADD COLUMN "${name}" REAL;`,
+    `ALTER TABLE config_stats ADD COLUMN "${name}_n" INTEGER NOT NULL DEFAULT 0;`,
+    `ALTER TABLE config_stats ADD COLUMN "${name}_sum" REAL NOT NULL DEFAULT 0;`,
+    `ALTER TABLE config_stats ADD COLUMN "${name}_sq" REAL NOT NULL DEFAULT 0;`,
+  ]);
+  const triggers = ['insert', 'update', 'delete'].map((event) => `DROP TRIGGER config_stats_${event};`);
+  return [...columns, ...triggers, configStatsTriggers([...FIRST_METRICS, ...TRUTH_METRICS])].join('\n');
+}
 
 export const MIGRATIONS: readonly string[] = [
   // 1: sweeps, runs (a sweeper invocation and its environment), trials with their settings and final metrics
@@ -91,8 +181,12 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (trial_id, name, step)
   ) WITHOUT ROWID;
   `,
-  // 2: median rank, TPR and FDR of the explanation against the known truth, NULL for trials that ran before.
-  TRUTH_METRICS.map((name) => `ALTER TABLE trials ADD COLUMN "${name}" REAL;`).join('\n'),
+  // 2: per-configuration moments (count, sum, sum of squares of each final metric over completed trials), kept by
+  // triggers, so that the dashboard and reports read one row per configuration instead of every trial; and an
+  // index to find what finished since a given time.
+  configStatsMigration(FIRST_METRICS),
+  // 3: median rank, TPR and FDR of the explanation against the known truth.
+  truthMetricsMigration(),
 ];
 
 /** Every metric has a column: a metric added to METRIC_NAMES needs a migration above. */
