@@ -15,13 +15,15 @@ import type { ResultsStore, RunEnvironment, SweepRecord, TrialRecord } from '@l2
 import { expandSweep, type LoadedSweep } from '@l2x/sweep';
 import { planJobs, type Job } from './jobs.ts';
 import type { ParentMessage, WorkerMessage } from './protocol.ts';
-import { planResources, type ResourcePlan, type WorkerSlot } from './resources.ts';
+import { detectGpus, planResources, type GpuInventory, type ResourcePlan, type WorkerSlot } from './resources.ts';
 
 export type RunnerEvent =
   | { type: 'planned'; sweep: SweepRecord; runId: number; total: number; added: number; pending: number; reclaimed: number; configChanged: boolean; plan: ResourcePlan }
   | { type: 'trial-started'; trial: TrialRecord; worker: number }
   | { type: 'trial-finished'; trial: TrialRecord; metrics: Record<string, number | null> }
   | { type: 'worker-lost'; worker: number; reason: string }
+  /** A worker's first job started: the backend and device it runs on, and why `auto` passed over the others. */
+  | { type: 'worker-backend'; worker: number; backend: string; device: string; skipped: string[] }
   | { type: 'stopping' };
 
 export interface RunOptions {
@@ -42,8 +44,8 @@ export interface RunOptions {
   flushMs?: number;
   /** How long stopped workers get to exit before they are killed. */
   graceMs?: number;
-  /** For tests: how GPUs are found. */
-  detectGpus?: () => number[];
+  /** For tests: how GPUs are found (default: nvidia-smi and Dawn's adapters). */
+  detectGpus?: () => GpuInventory | Promise<GpuInventory>;
 }
 
 export interface RunSummary {
@@ -66,6 +68,14 @@ interface Worker {
   job: Job | null;
   ready: boolean;
   stderr: string;
+  /** Whether its backend and device were reported (once per worker). */
+  announced: boolean;
+}
+
+/** The GPUs the plan's workers are bound to, with their drivers, as the run records them (JSON); null for CPU. */
+function gpusOf(plan: ResourcePlan): string | null {
+  const gpus = new Map(plan.slots.filter((s) => s.device !== null).map((s) => [`${s.device}|${s.driver}`, { device: s.device, driver: s.driver }]));
+  return gpus.size > 0 ? JSON.stringify([...gpus.values()]) : null;
 }
 
 /** Whether a process of a run recorded on this host still exists. Other hosts: assume alive (heartbeats decide). */
@@ -99,7 +109,10 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
   const added = store.addTrials(sweep.id, planned);
   const reclaimed = store.reclaimOrphans(sweep.id, { staleMs, isAlive });
   if (options.retryFailed) store.requeueFailed(sweep.id);
-  const plan = planResources(spec.resources, { workers: options.workers, backend: options.backend }, options.detectGpus);
+  const backendAsked = options.backend ?? spec.resources.backend;
+  // Only a backend that may use a GPU looks for one (listing WebGPU adapters loads Dawn).
+  const inventory = backendAsked === 'auto' || backendAsked === 'webgpu' || backendAsked === 'tensorflow-gpu' ? await (options.detectGpus ?? detectGpus)() : undefined;
+  const plan = planResources(spec.resources, { workers: options.workers, backend: options.backend }, inventory);
   const runId = store.startRun(sweep.id, {
     host: hostname(),
     pid: process.pid,
@@ -107,6 +120,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
     backend: plan.backend,
     workers: plan.slots.length,
     argv: options.argv ?? [],
+    devices: gpusOf(plan),
     ...options.env,
   });
   const plannedKeys = new Set(planned.map((t) => t.key));
@@ -164,7 +178,11 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
         dispatch(worker);
         break;
       case 'started':
-        if (worker.job) store.recordProgress(worker.job.trials.map((t) => ({ trialId: t.id, step: 0, backend: message.backend })));
+        if (!worker.announced) {
+          worker.announced = true;
+          emit({ type: 'worker-backend', worker: worker.slot.index, backend: message.backend, device: message.device, skipped: message.skipped });
+        }
+        if (worker.job) store.recordProgress(worker.job.trials.map((t) => ({ trialId: t.id, step: 0, backend: message.backend, device: message.device })));
         break;
       case 'progress':
         progress.set(message.trialId, message.step);
@@ -195,7 +213,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
       env: { ...process.env, ...slot.env },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
-    const worker: Worker = { slot, child, job: null, ready: false, stderr: '' };
+    const worker: Worker = { slot, child, job: null, ready: false, stderr: '', announced: false };
     workers.set(slot.index, worker);
     child.stderr?.on('data', (chunk: Buffer) => {
       worker.stderr = (worker.stderr + chunk.toString()).slice(-4000);

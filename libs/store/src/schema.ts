@@ -86,6 +86,8 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (trial_id, name, step)
   ) WITHOUT ROWID;
   `,
+  // 2: the GPUs a run's workers were bound to: adapter or CUDA device, driver (JSON array; NULL for CPU workers)
+  `ALTER TABLE runs ADD COLUMN devices TEXT;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
