@@ -67,7 +67,7 @@ function webgpuProgram(util: WebgpuUtil, rows: number, cols: number) {
       fn main(index : i32) {
         if (index < uniforms.size) {
           let cols = uniforms.outShape[1];
-          let key = bitcast<u32>(getSeeds(index / cols));
+          let key = bitcast<u32>(seeds[index / cols]); // the raw i32 (getSeeds() would convert it to f32)
           let i = u32(index % cols);
           let x = fmix32(fmix32(i ^ (key * 0x9e3779b9u)) + key);
           setOutputAtIndex(index, (f32(x >> 8u) + 0.5) / 16777216.0);

@@ -53,6 +53,16 @@ export interface PackOptions {
   backend?: BackendName;
   signal?: AbortSignal;
   onEvent?: (event: PackEvent) => void;
+  /**
+   * Progress events wait until the device has finished the steps before them (benchmarks time steps by them).
+   * Otherwise on a GPU backend a progress event says a step was queued, not run.
+   */
+  syncProgress?: boolean;
+  /**
+   * Where Gumbel noise and dropout masks are drawn: `device` (the default on webgpu: a kernel, nothing uploaded;
+   * also on cpu, for tests) or `host` (the default elsewhere: JavaScript streams, the same on every backend).
+   */
+  random?: 'host' | 'device';
 }
 
 /** The held-out set is the same for every trial (drawn from this seed), so trials are compared on equal terms. */
@@ -100,7 +110,7 @@ export async function trainPack(input: Settings[], options: PackOptions = {}): P
   const { backend, version, device, skipped } = await loadBackend(options.backend ?? 'auto');
   const emit = options.onEvent ?? (() => {});
   pack.forEach((_, trial) => emit({ type: 'start', trial, backend, tfjsVersion: version, device, skipped }));
-  const onDevice = drawsOnDevice(); // Gumbel noise and dropout masks drawn by a kernel, not uploaded
+  const onDevice = (options.random ?? (drawsOnDevice() ? 'device' : 'host')) === 'device'; // drawn by a kernel, not uploaded
 
   const first = pack[0]!;
   const tasks = pack.map(createTask); // the same shapes; the data may differ (labelTokens)
@@ -190,8 +200,9 @@ export async function trainPack(input: Settings[], options: PackOptions = {}): P
       };
     };
 
-    const evaluate = async (step: number, taus: number[]): Promise<void> => {
-      const [losses, bad] = await Promise.all([lossSum!.data(), firstBad!.data()]);
+    /** Waits for the device to finish the steps queued so far (GPU backends run them asynchronously). */
+    const settle = () => Promise.all([lossSum!.data(), firstBad!.data()]);
+    const evaluate = async (step: number, taus: number[], [losses, bad]: Awaited<ReturnType<typeof settle>>): Promise<void> => {
       // The same noise at every evaluation: the streams start over each time.
       const noise: NoiseSource = onDevice
         ? { device: state.map((s) => new DeviceStream(s.settings.seed, STREAMS.evalNoise)) }
@@ -268,11 +279,16 @@ export async function trainPack(input: Settings[], options: PackOptions = {}): P
       lossSum = nextSum!;
       firstBad = nextBad!;
       sinceEval += 1;
+
+      const evalDue = step % first.evalEvery === 0 || step === steps;
+      const progressDue = step % PROGRESS_EVERY === 0 || step === steps;
+      // Training time includes waiting for the device to finish the queued steps, before an evaluation starts.
+      const settled = evalDue || (progressDue && options.syncProgress) ? await settle() : undefined;
       trainMs += performance.now() - started;
 
-      if (step % PROGRESS_EVERY === 0 || step === steps) state.forEach((s, p) => !s.failed && emit({ type: 'progress', trial: p, step, steps }));
-      if (step % first.evalEvery === 0 || step === steps) {
-        await evaluate(step, pack.map((s) => temperature(s, step)));
+      if (progressDue) state.forEach((s, p) => !s.failed && emit({ type: 'progress', trial: p, step, steps }));
+      if (evalDue) {
+        await evaluate(step, pack.map((s) => temperature(s, step)), settled!);
         if (state.every((s) => s.failed)) break;
       } else if (step % PROGRESS_EVERY === 0) {
         await new Promise((resolve) => setImmediate(resolve)); // let the UI, signals and timers run

@@ -8,7 +8,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 
 /** Environment variable naming the adapter a worker binds to (a substring of its name, as Dawn matches). */
 export const ADAPTER_ENV = 'L2X_WEBGPU_ADAPTER';
@@ -141,7 +140,8 @@ export async function bindAdapter(options: { adapter?: string; allowSoftware: bo
   return wanted;
 }
 
-function whyNoAdapter(adapters: AdapterInfo[], options: { adapter?: string; allowSoftware: boolean }): string {
+/** Why no adapter fits `options`, naming what installs the missing part. */
+export function whyNoAdapter(adapters: AdapterInfo[], options: { adapter?: string; allowSoftware: boolean }): string {
   if (options.adapter)
     return `no WebGPU adapter named "${options.adapter}" (${ADAPTER_ENV}); this machine has ${adapters.map((a) => `"${a.name}"`).join(', ') || 'none'}`;
   if (adapters.length > 0)
@@ -150,12 +150,12 @@ function whyNoAdapter(adapters: AdapterInfo[], options: { adapter?: string; allo
   return `no WebGPU adapter: the Vulkan loader found no driver that Dawn accepts; WebGPU needs ${INSTALL_VULKAN}`;
 }
 
-/** Whether the webgpu package can be imported (without starting anything). */
-export function webgpuInstalled(): boolean {
+/** The adapters, or why there are none (the package, the Vulkan loader or a driver missing), in one line. */
+export async function webgpuStatus(): Promise<{ adapters: AdapterInfo[]; problem?: string }> {
   try {
-    createRequire(import.meta.url).resolve('webgpu');
-    return true;
-  } catch {
-    return false;
+    const adapters = await listAdapters();
+    return adapters.length > 0 ? { adapters } : { adapters, problem: whyNoAdapter(adapters, { allowSoftware: true }) };
+  } catch (error) {
+    return { adapters: [], problem: firstLine(error) };
   }
 }

@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { UserError } from '@l2x/errors';
 import type { BackendName } from '@l2x/model/config';
-import { ADAPTER_ENV, deviceLabel, listAdapters, type AdapterInfo } from '@l2x/model/webgpu';
+import { ADAPTER_ENV, deviceLabel, webgpuStatus, type AdapterInfo } from '@l2x/model/webgpu';
 import type { SweepResources } from '@l2x/sweep';
 
 export interface WorkerSlot {
@@ -93,12 +93,8 @@ export function detectCudaDevices(visible = process.env.CUDA_VISIBLE_DEVICES): C
 
 /** Both kinds of GPU. Listing WebGPU adapters loads Dawn (about a second), never TensorFlow.js. */
 export async function detectGpus(): Promise<GpuInventory> {
-  const cuda = detectCudaDevices();
-  try {
-    return { cuda, adapters: await listAdapters() };
-  } catch (error) {
-    return { cuda, adapters: [], webgpuProblem: error instanceof Error ? error.message : String(error) };
-  }
+  const { adapters, problem } = await webgpuStatus();
+  return { cuda: detectCudaDevices(), adapters, ...(problem ? { webgpuProblem: problem } : {}) };
 }
 
 function installed(pkg: string): boolean {
