@@ -159,3 +159,18 @@ export async function webgpuStatus(): Promise<{ adapters: AdapterInfo[]; problem
     return { adapters: [], problem: firstLine(error) };
   }
 }
+
+/** Set to 1 where webgpu tests must run (CI installs lavapipe): a missing adapter is then a failure, not a skip. */
+export const REQUIRE_WEBGPU = 'L2X_REQUIRE_WEBGPU';
+
+/**
+ * For test suites: whether the webgpu tests can run here. Without an adapter they skip, saying why on stderr;
+ * under L2X_REQUIRE_WEBGPU=1 this throws instead, so that a broken Vulkan setup cannot pass as a skip.
+ */
+export async function webgpuForTests(): Promise<boolean> {
+  const { adapters, problem } = await webgpuStatus();
+  if (adapters.length > 0) return true;
+  if (process.env[REQUIRE_WEBGPU] === '1') throw new Error(`${REQUIRE_WEBGPU}=1 but WebGPU cannot run here: ${problem}`);
+  console.warn(`webgpu tests skipped: ${problem} (set ${REQUIRE_WEBGPU}=1 to make this a failure)`);
+  return false;
+}

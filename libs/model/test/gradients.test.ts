@@ -8,7 +8,7 @@ import { feedForward, forceProducts, layerNorm, linear, releaseHeld, unstackTria
 import { stack } from '../src/kernels.ts';
 import { straightThrough, gumbelMax } from '../src/model.ts';
 import { DeferredChecks } from './helpers.ts';
-import { webgpuAvailable } from './webgpu-available.ts';
+import { webgpuForTests } from '../src/webgpu.ts';
 
 const checks = new DeferredChecks();
 const expectClose = checks.close.bind(checks);
@@ -29,8 +29,8 @@ const random = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, '
 const bias3 = (b: Tensor) => tf.reshape(b, [b.shape[0]!, 1, b.shape[1]!]);
 
 // The batched variant is what the native TensorFlow backends and webgpu run; it is exercised here on cpu, and on
-// webgpu where an adapter exists (webgpu-available.ts says why it skips otherwise).
-const webgpu = (await webgpuAvailable()) ? ([['webgpu', 'batched']] as const) : [];
+// webgpu where an adapter exists (webgpuForTests in src/webgpu.ts says why it skips otherwise).
+const webgpu = (await webgpuForTests()) ? ([['webgpu', 'batched']] as const) : [];
 for (const [backend, products] of [['wasm', 'per-trial'], ['cpu', 'per-trial'], ['cpu', 'batched'], ...webgpu] as const) {
   // webgpu compiles a shader the first time each kernel runs (seconds each on lavapipe).
   describe(`custom gradients on ${backend}, ${products} products`, { timeout: backend === 'webgpu' ? 120_000 : 5_000 }, () => {

@@ -1,7 +1,7 @@
 /**
  * The model on TensorFlow.js's webgpu backend (Dawn; on CI Mesa's lavapipe, a software Vulkan adapter):
  * it trains as it does on wasm, draws its noise on the device deterministically, packs trials without changing
- * them, and keeps no tensors. Skips, saying why, where no adapter exists (webgpu-available.ts).
+ * them, and keeps no tensors. Skips, saying why, where no adapter exists (webgpuForTests in src/webgpu.ts).
  *
  * Sizes are small: lavapipe runs a step of even this model in a second or so on two cores.
  */
@@ -11,9 +11,9 @@ import { parseSettings, type Metrics } from '../src/config.ts';
 import { loadBackend } from '../src/backend.ts';
 import { DeviceStream, hashUniform, uniformRows } from '../src/device-random.ts';
 import { trainPack, type PackEvent } from '../src/train.ts';
-import { webgpuAvailable } from './webgpu-available.ts';
+import { webgpuForTests } from '../src/webgpu.ts';
 
-const available = await webgpuAvailable();
+const available = await webgpuForTests();
 const small = (over: object = {}) => parseSettings({ ff: 32, batchSize: 32, evalSize: 128, steps: 20, evalEvery: 10, ...over });
 
 async function metrics(settings: ReturnType<typeof small>[], backend: 'webgpu' | 'wasm', random?: 'host' | 'device'): Promise<Metrics[]> {
