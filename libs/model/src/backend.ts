@@ -88,7 +88,11 @@ async function start(backend: ResolvedBackend, explicit: boolean): Promise<strin
       adapter ??= await bindAdapter({ adapter: process.env[ADAPTER_ENV] || undefined, allowSoftware: explicit });
       if (adapter.software && !explicit) throw new WebgpuUnavailable(`only a software WebGPU adapter (${adapter.name}), slower than wasm: ask for it with --backend webgpu`);
       // Imported only now: the package registers its backend at import time, and only if navigator.gpu exists.
-      registerDeviceRandomWebgpu((await import('@tensorflow/tfjs-backend-webgpu')).webgpu_util);
+      {
+        // Its Node build is CommonJS: bundled (sweeper:bundle) its exports arrive under `default`.
+        const module = (await import('@tensorflow/tfjs-backend-webgpu')) as typeof import('@tensorflow/tfjs-backend-webgpu') & { default?: typeof import('@tensorflow/tfjs-backend-webgpu') };
+        registerDeviceRandomWebgpu(module.webgpu_util ?? module.default!.webgpu_util);
+      }
       break;
     case 'tensorflow':
       await importOptional('@tensorflow/tfjs-node');

@@ -7,6 +7,7 @@
  * next run (dead process on this host, or a heartbeat older than `staleMs`).
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -58,9 +59,16 @@ export interface RunSummary {
   total: number;
 }
 
-const WORKER_SCRIPT = fileURLToPath(new URL('./worker.ts', import.meta.url));
-/** tsx's loader as a file URL: workers run the TypeScript sources, whatever folder the sweep was started from. */
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+/**
+ * How a worker process starts. From the sources: worker.ts under tsx's loader (a file URL, whatever folder the
+ * sweep was started from). From the bundle (`sweeper:bundle`), where this code sits in main.js: worker.js beside it.
+ */
+function workerCommand(): { script: string; execArgv: string[] } {
+  const bundled = fileURLToPath(new URL('./worker.js', import.meta.url));
+  if (existsSync(bundled)) return { script: bundled, execArgv: [] };
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  return { script: fileURLToPath(new URL('./worker.ts', import.meta.url)), execArgv: ['--import', tsx] };
+}
 
 interface Worker {
   slot: WorkerSlot;
@@ -208,8 +216,9 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
   };
 
   const spawnWorker = (slot: WorkerSlot) => {
-    const child = fork(WORKER_SCRIPT, [], {
-      execArgv: ['--import', TSX],
+    const { script, execArgv } = workerCommand();
+    const child = fork(script, [], {
+      execArgv,
       env: { ...process.env, ...slot.env },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
