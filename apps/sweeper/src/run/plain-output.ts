@@ -60,7 +60,10 @@ export function plainOutput(write: (line: string) => void): (event: RunnerEvent)
       }
       case 'worker-backend':
         // Once per worker: what `auto` passed over and why, then what runs the trials.
-        for (const reason of event.skipped.filter((r) => !said.has(r))) said.add(reason), write(`not loaded: ${reason}`);
+        for (const reason of event.skipped.filter((r) => !said.has(r))) {
+          said.add(reason);
+          write(`not loaded: ${reason}`);
+        }
         write(`worker ${event.worker}: backend ${event.backend} on ${event.device}`);
         break;
       case 'worker-lost':
