@@ -46,7 +46,7 @@ describe('train', () => {
     expect(tf.memory().numTensors).toBe(before);
     expect(result.steps).toBe(300);
     expect(result.msPerStep).toBeCloseTo(result.trainMs / 300, 9);
-  }, 120_000);
+  }, 300_000); // 30 s alone; minutes while the webgpu tests keep both cores busy with lavapipe
 
   it('is deterministic: the same seed on the same backend gives identical metrics; another seed does not', async () => {
     const run = async (seed: number) => {
