@@ -14,7 +14,7 @@ import type { BackendName, ResolvedBackend } from './config.ts';
 import { registerGradients } from './gradients.ts';
 import { registerKernels } from './kernels.ts';
 import { registerDeviceRandom, registerDeviceRandomWebgpu } from './device-random.ts';
-import { ADAPTER_ENV, bindAdapter, deviceLabel, WebgpuUnavailable, type AdapterInfo } from './webgpu.ts';
+import { ADAPTER_ENV, NO_WEBGPU_ENV, bindAdapter, deviceLabel, WebgpuUnavailable, type AdapterInfo } from './webgpu.ts';
 
 export type TF = typeof tf;
 
@@ -85,6 +85,7 @@ async function start(backend: ResolvedBackend, explicit: boolean): Promise<strin
       await importOptional('@tensorflow/tfjs-node-gpu');
       break;
     case 'webgpu':
+      if (!explicit && process.env[NO_WEBGPU_ENV]) throw new WebgpuUnavailable(process.env[NO_WEBGPU_ENV]);
       adapter ??= await bindAdapter({ adapter: process.env[ADAPTER_ENV] || undefined, allowSoftware: explicit });
       if (adapter.software && !explicit) throw new WebgpuUnavailable(`only a software WebGPU adapter (${adapter.name}), slower than wasm: ask for it with --backend webgpu`);
       // Imported only now: the package registers its backend at import time, and only if navigator.gpu exists.

@@ -11,6 +11,11 @@ import { existsSync } from 'node:fs';
 
 /** Environment variable naming the adapter a worker binds to (a substring of its name, as Dawn matches). */
 export const ADAPTER_ENV = 'L2X_WEBGPU_ADAPTER';
+/**
+ * Set by the sweeper for CPU workers when it already listed the adapters and found none `auto` may use: the
+ * reason, which `auto` then reports without loading Dawn again in every worker.
+ */
+export const NO_WEBGPU_ENV = 'L2X_NO_WEBGPU';
 
 export interface AdapterInfo {
   /** The adapter's name as Dawn reports it ("NVIDIA H200", "llvmpipe (LLVM 15.0.6, 256 bits)"). */

@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { UserError } from '@l2x/errors';
 import type { BackendName } from '@l2x/model/config';
-import { ADAPTER_ENV, deviceLabel, webgpuStatus, type AdapterInfo } from '@l2x/model/webgpu';
+import { ADAPTER_ENV, NO_WEBGPU_ENV, deviceLabel, webgpuStatus, whyNoAdapter, type AdapterInfo } from '@l2x/model/webgpu';
 import type { SweepResources } from '@l2x/sweep';
 
 export interface WorkerSlot {
@@ -155,9 +155,9 @@ function gpusFor(backend: BackendName, inventory: GpuInventory): { gpus: Gpu[]; 
   }
 }
 
-export function planResources(resources: SweepResources, overrides: { workers?: number; backend?: BackendName } = {}, inventory: GpuInventory = { cuda: [], adapters: [] }): ResourcePlan {
+export function planResources(resources: SweepResources, overrides: { workers?: number; backend?: BackendName } = {}, inventory?: GpuInventory): ResourcePlan {
   const asked = overrides.backend ?? resources.backend;
-  const { gpus, backend } = gpusFor(asked, inventory);
+  const { gpus, backend } = gpusFor(asked, inventory ?? { cuda: [], adapters: [] });
   if (gpus.length > 0) {
     const indices = resources.devices === 'auto' ? gpus.map((_, i) => i) : resources.devices;
     const missing = indices.filter((d) => d >= gpus.length);
@@ -170,8 +170,10 @@ export function planResources(resources: SweepResources, overrides: { workers?: 
     return { backend, slots: slots.slice(0, limit) };
   }
   const count = overrides.workers ?? (resources.workers === 'auto' ? autoCpuWorkers() : resources.workers);
+  // The adapters were listed already: workers under `auto` skip webgpu with the reason instead of loading Dawn again.
+  const noWebgpu: Record<string, string> = asked === 'auto' && inventory ? { [NO_WEBGPU_ENV]: inventory.webgpuProblem ?? whyNoAdapter(inventory.adapters, { allowSoftware: false }) } : {};
   return {
     backend,
-    slots: Array.from({ length: count }, (_, index) => ({ index, device: null, driver: null, env: { CUDA_VISIBLE_DEVICES: '' } })),
+    slots: Array.from({ length: count }, (_, index) => ({ index, device: null, driver: null, env: { CUDA_VISIBLE_DEVICES: '', ...noWebgpu } })),
   };
 }

@@ -36,6 +36,8 @@ describe('planResources', () => {
     const softwareOnly = planResources({ ...resources, workers: 2 }, {}, { cuda: [], adapters: [adapter('llvmpipe', true)] });
     expect(softwareOnly.backend).toBe('auto');
     expect(softwareOnly.slots.map((s) => s.device)).toEqual([null, null]);
+    // Its workers are told why, so that each does not load Dawn again to find out.
+    expect(softwareOnly.slots[0]!.env.L2X_NO_WEBGPU).toMatch(/only a software WebGPU adapter \(llvmpipe\)/);
   });
 
   it('uses only the devices listed, and --workers caps the slots', () => {
