@@ -5,11 +5,13 @@
  * trial-step, the ratios to PyTorch, and the effective GFLOP/s of the matrix products beside this machine's
  * wasm matrix-product ceiling measured in the same run.
  *
- *   npx nx run sweeper:bench [--ff 2048,128] [--trials 8] [--steps 200]
+ *   npx nx run sweeper:bench [--ff 2048,128] [--trials 8] [--steps 200] [--backend auto|webgpu|wasm|…]
  *                            [--torch ../shared/reference/seed_torch.py] [--python /usr/bin/python3]
  *
  * --torch is taken from the workspace root. PyTorch runs with --batch-first --threads 1 (faster than two
  * threads on small machines); it is skipped, with a note, when the python cannot import torch.
+ * On a GPU backend "2 workers" are two workers sharing each GPU (trialsPerDevice 2), and the device that ran the
+ * trials is named.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -30,6 +32,7 @@ const { values: args } = parseArgs({
     steps: { type: 'string', default: '200' },
     torch: { type: 'string', default: '../shared/reference/seed_torch.py' },
     python: { type: 'string', default: '/usr/bin/python3' },
+    backend: { type: 'string', default: 'auto' },
   },
 });
 const trials = Number(args.trials);
@@ -77,6 +80,8 @@ async function wasmCeiling(s: Settings): Promise<{ floorMs: number; gflops: numb
   return { floorMs, gflops: flops / floorMs / 1e6 };
 }
 
+const devices = new Set<string>();
+
 /** Runs the sweep through the real runner into a scratch database; seconds of wall time. */
 async function sweepSeconds(ff: number, pack: string, workers: number): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'sweeper-bench-'));
@@ -86,14 +91,16 @@ async function sweepSeconds(ff: number, pack: string, workers: number): Promise<
     `seeds: ${trials}`,
     `trial: { ff: ${ff}, steps: ${steps}, evalEvery: ${steps}, evalSize: ${evalSize} }`,
     'parameters: { tau: { value: 0.1 } }',
-    `resources: { backend: auto, workers: ${workers}, pack: ${pack} }`,
+    `resources: { backend: ${args.backend}, workers: ${workers}, trialsPerDevice: ${workers}, pack: ${pack} }`,
   ].join('\n');
   const store = ResultsStore.open(join(dir, 'results.db'));
   try {
     const start = performance.now();
     const summary = await runSweep({ store, sweep: { spec: parseSweep(text, 'bench.yaml'), text, hash: sha256(text), path: 'bench.yaml' }, env: { gitCommit: null, gitDirty: null, tfjsVersion: null } });
     if (summary.completed !== trials) throw new Error(`bench sweep: ${summary.completed} of ${trials} trials completed`);
-    return (performance.now() - start) / 1000;
+    const seconds = (performance.now() - start) / 1000;
+    for (const t of store.trials(summary.sweepId)) devices.add(`${t.backend} on ${t.device}`);
+    return seconds;
   } finally {
     store.close();
     rmSync(dir, { recursive: true, force: true });
@@ -142,5 +149,7 @@ for (const ff of args.ff.split(',').map(Number)) {
   console.log(`ff ${ff}: wasm floor of the six feed-forward products ${floorMs.toFixed(1)} ms per step at ${ceiling.toFixed(1)} GFLOP/s`);
 }
 const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
+console.log(`ran on: ${[...devices].join(', ')}`);
+if ([...devices].some((d) => d.includes('(software)'))) console.log('note: a software WebGPU adapter (lavapipe, SwiftShader) runs on the CPU: its numbers are for correctness, not speed');
 console.log('');
 for (const row of table) console.log(`| ${row.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`);

@@ -2,7 +2,9 @@
  * Milliseconds per training step of the notebook's model (ff 2048 and ff 128) on this machine's default
  * backend, beside the notebook's own PyTorch loop when `python3 -c 'import torch'` works.
  *
- *   npx nx run model:bench [-- --window 20 --windows 3 --ff 2048,128 --backend auto --pack 8 --torch ../shared/reference/seed_torch.py --python /usr/bin/python3]
+ *   npx nx run model:bench [-- --window 20 --windows 3 --ff 2048,128 --backend auto|webgpu|wasm|… --pack 8 --torch ../shared/reference/seed_torch.py --python /usr/bin/python3]
+ *
+ * The device is named beside the backend (a WebGPU adapter, a CUDA device, or cpu).
  *
  * --torch is resolved against the repository root. PyTorch runs with --batch-first --threads 1 (one thread is
  * faster than two on small machines). --pack N also trains N trials packed together and reports the time per
@@ -40,17 +42,18 @@ const steps = warmup + window * windows;
  * (no evaluation inside). The best window, as for PyTorch the best of its trials: other processes on a shared
  * machine only ever make a window slower.
  */
-async function measure(settings: Settings, trials: number): Promise<{ ms: number; backend: string }> {
+async function measure(settings: Settings, trials: number): Promise<{ ms: number; backend: string; device: string }> {
   const pack = Array.from({ length: trials }, (_, i) => ({ ...settings, seed: settings.seed + i, k: 1 + (i % 3) }));
   const marks = new Map<number, number>();
   const outcomes = await trainPack(pack, {
     backend: args.backend as BackendName,
+    syncProgress: true, // on a GPU backend a step is timed when it ran, not when it was queued
     onEvent: (e: PackEvent) => e.type === 'progress' && e.trial === 0 && marks.set(e.step, performance.now()),
   });
   const first = outcomes[0]!;
   if (!first.ok) throw first.error;
   const times = Array.from({ length: windows }, (_, w) => (marks.get(warmup + (w + 1) * window)! - marks.get(warmup + w * window)!) / window);
-  return { ms: Math.min(...times), backend: first.result.backend };
+  return { ms: Math.min(...times), backend: first.result.backend, device: first.result.device };
 }
 
 function torchAvailable(python: string): boolean {
@@ -79,7 +82,7 @@ for (const ff of args.ff.split(',').map(Number)) {
   const packed = packSize > 1 ? (await measure(settings, packSize)).ms / packSize : undefined;
   rows.push([
     String(ff),
-    single.backend,
+    `${single.backend} (${single.device})`,
     single.ms.toFixed(1),
     ...(torch !== undefined ? [torch.toFixed(1), (single.ms / torch).toFixed(2)] : []),
     ...(packed !== undefined ? [packed.toFixed(1), ...(torch !== undefined ? [(torch / packed).toFixed(2)] : [])] : []),
@@ -87,3 +90,4 @@ for (const ff of args.ff.split(',').map(Number)) {
 }
 const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
 for (const row of rows) console.log(row.map((cell, c) => cell.padStart(widths[c]!)).join('  '));
+if (rows.slice(1).some((r) => r[1]!.includes('(software)'))) console.log('note: a software WebGPU adapter (lavapipe, SwiftShader) runs on the CPU: its numbers are for correctness, not speed');

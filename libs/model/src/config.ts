@@ -15,7 +15,7 @@ export const ANNEALS = ['constant', 'linear', 'exponential', 'cosine'] as const;
 export const TASKS = ['majority', 'xor', 'orange-skin', 'nonlinear-additive', 'switch'] as const;
 /** L2X's four synthetic tabular sets (Chen et al. 2018, synthetic/make_data.py). */
 export const SYNTHETIC_TASKS = ['xor', 'orange-skin', 'nonlinear-additive', 'switch'] as const;
-export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKENDS = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 
 export type Attention = (typeof ATTENTIONS)[number];
 export type Sampler = (typeof SAMPLERS)[number];

@@ -10,17 +10,18 @@ import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs-core';
 import { parseSettings, type BackendName, type Metrics, type ResolvedBackend, type Settings } from './config.ts';
 import { loadBackend } from './backend.ts';
 import { AbortError, NonFiniteLossError } from './errors.ts';
-import { EVAL_SUMS, MLP, evaluationChunk, gumbelNoise, initialParams, l2Coefficients, l2Penalty, modelSpec, paramCount, trainingLoss, unpackParams, type BatchNormState, type Context, type Inputs, type ModelSpec } from './model.ts';
+import { DeviceStream, drawsOnDevice, uniformRows } from './device-random.ts';
+import { EVAL_SUMS, MLP, deviceGumbelNoise, evaluationChunk, gumbelNoise, initialParams, l2Coefficients, l2Penalty, modelSpec, paramCount, trainingLoss, unpackParams, type BatchNormState, type Context, type Inputs, type ModelSpec } from './model.ts';
 import { explanationMetrics } from './explanation.ts';
 import { AdamW } from './optimizer.ts';
 import { releaseHeld } from './ops.ts';
 import { packKey } from './pack.ts';
-import { Rng } from './random.ts';
+import { Rng, STREAMS } from './random.ts';
 import { temperature } from './schedule.ts';
 import { createTask, sliceBatch, type Batch, type Task } from './task.ts';
 
 export type TrainEvent =
-  | { type: 'start'; backend: ResolvedBackend; tfjsVersion: string }
+  | { type: 'start'; backend: ResolvedBackend; tfjsVersion: string; device: string; skipped: string[] }
   | { type: 'progress'; step: number; steps: number } // every few steps, without reading the device
   | { type: 'eval'; step: number; tau: number; metrics: Metrics };
 
@@ -30,6 +31,8 @@ export type PackEvent = TrainEvent & { trial: number };
 export interface TrainResult {
   backend: ResolvedBackend;
   tfjsVersion: string;
+  /** What ran it: the adapter's or CUDA device's name, or "cpu" (LoadedBackend.device). */
+  device: string;
   metrics: Metrics;
   steps: number;
   /** Wall time of the training steps (evaluations excluded); shared by the trials of a pack. */
@@ -51,6 +54,16 @@ export interface PackOptions {
   backend?: BackendName;
   signal?: AbortSignal;
   onEvent?: (event: PackEvent) => void;
+  /**
+   * Progress events wait until the device has finished the steps before them (benchmarks time steps by them).
+   * Otherwise on a GPU backend a progress event says a step was queued, not run.
+   */
+  syncProgress?: boolean;
+  /**
+   * Where Gumbel noise and dropout masks are drawn: `device` (the default on webgpu: a kernel, nothing uploaded;
+   * also on cpu, for tests) or `host` (the default elsewhere: JavaScript streams, the same on every backend).
+   */
+  random?: 'host' | 'device';
 }
 
 /** The held-out set is the same for every trial (drawn from this seed), so trials are compared on equal terms. */
@@ -79,26 +92,31 @@ export async function train(settings: Settings, options: TrainOptions = {}): Pro
 export async function trainPack(input: Settings[], options: PackOptions = {}): Promise<PackOutcome[]> {
   if (input.length === 0) return [];
   const pack = checkPack(input);
-  const { backend, version } = await loadBackend(options.backend ?? 'auto');
+  const { backend, version, device, skipped } = await loadBackend(options.backend ?? 'auto');
   const emit = options.onEvent ?? (() => {});
-  pack.forEach((_, trial) => emit({ type: 'start', trial, backend, tfjsVersion: version }));
+  pack.forEach((_, trial) => emit({ type: 'start', trial, backend, tfjsVersion: version, device, skipped }));
+  const onDevice = (options.random ?? (drawsOnDevice() ? 'device' : 'host')) === 'device'; // drawn by a kernel, not uploaded
 
   const { steps, evalEvery } = pack[0]!;
   let run: PackRun | undefined;
   try {
-    run = new PackRun(pack, emit);
+    run = new PackRun(pack, emit, onDevice);
     for (let step = 1; step <= steps; step++) {
       if (options.signal?.aborted) throw new AbortError(step - 1, { cause: options.signal.reason });
       run.trainStep(step);
-      if (step % PROGRESS_EVERY === 0 || step === steps) run.reportProgress(step);
-      if (step % evalEvery === 0 || step === steps) {
-        await run.evaluate(step);
+      const evalDue = step % evalEvery === 0 || step === steps;
+      const progressDue = step % PROGRESS_EVERY === 0 || step === steps;
+      // Training time includes waiting for the device to finish the queued steps, before an evaluation starts.
+      const settled = evalDue || (progressDue && options.syncProgress) ? await run.settle() : undefined;
+      if (progressDue) run.reportProgress(step);
+      if (evalDue) {
+        await run.evaluate(step, settled!);
         if (run.allFailed()) break;
       } else if (step % PROGRESS_EVERY === 0) {
         await new Promise((resolve) => setImmediate(resolve)); // let the UI, signals and timers run
       }
     }
-    return run.outcomes(backend, version);
+    return run.outcomes(backend, version, device);
   } finally {
     run?.dispose();
   }
@@ -114,15 +132,23 @@ function checkPack(input: Settings[]): Settings[] {
   return pack;
 }
 
-/** Per-trial host state: its random streams, its last metrics, and whether it failed. */
+/** Per-trial host state: its random streams (noise and dropout on the host, or their keys on the device), its last metrics, and whether it failed. */
 interface TrialState {
   settings: Settings;
   data: Rng;
   dropout: Rng;
   noise: Rng;
+  deviceDropout: DeviceStream;
+  deviceNoise: DeviceStream;
   metrics: Metrics | null;
   failed: NonFiniteLossError | null;
 }
+
+/** Noise for one batch: from each trial's host stream, or drawn on the device from its device stream's next key. */
+type NoiseSource = { host: Rng[] } | { device: DeviceStream[] };
+
+/** The losses summed since the last evaluation and each trial's first non-finite step, read once the device has finished. */
+type Settled = [losses: ArrayLike<number>, firstBad: ArrayLike<number>];
 
 /** One pack in training: its tasks, parameters, optimiser, loss accumulators and held-out sets. */
 class PackRun {
@@ -152,6 +178,8 @@ class PackRun {
   constructor(
     private readonly pack: Settings[],
     private readonly emit: (event: PackEvent) => void,
+    /** Gumbel noise and dropout masks drawn on the device (PackOptions.random) rather than uploaded from host streams. */
+    private readonly onDevice: boolean,
   ) {
     this.first = pack[0]!;
     this.trials = pack.length;
@@ -163,6 +191,8 @@ class PackRun {
       data: Rng.stream(settings.seed, 'data'),
       dropout: Rng.stream(settings.seed, 'dropout'),
       noise: Rng.stream(settings.seed, 'noise'),
+      deviceDropout: new DeviceStream(settings.seed, STREAMS.dropout),
+      deviceNoise: new DeviceStream(settings.seed, STREAMS.noise),
       metrics: null,
       failed: null,
     }));
@@ -217,8 +247,9 @@ class PackRun {
   /** Dropout keep-masks, each trial's part from its own stream. */
   private readonly keep = (shape: number[], scaled: boolean, draw?: boolean[]): Tensor => {
     const size = shape.reduce((a, b) => a * b, 1);
-    const values = this.buffer(this.trials * size);
     const value = scaled ? 1 / (1 - this.first.dropout) : 1;
+    if (this.onDevice) return this.deviceKeep(shape, size, value, draw);
+    const values = this.buffer(this.trials * size);
     this.state.forEach((s, p) => {
       const part = values.subarray(p * size, (p + 1) * size);
       if (draw && !draw[p]) part.fill(value);
@@ -227,8 +258,26 @@ class PackRun {
     return tf.tensor(values, [this.trials, ...shape]);
   };
 
+  /** The same on the device: a trial that does not draw advances no key, as it would alone. */
+  private deviceKeep(shape: number[], size: number, value: number, draw?: boolean[]): Tensor {
+    const { trials, first } = this;
+    const keys = this.state.map((s, p) => (draw && !draw[p] ? 0 : s.deviceDropout.next()));
+    let mask = tf.mul(tf.cast(tf.greaterEqual(uniformRows(keys, size), first.dropout), 'float32'), value); // [P, size]
+    if (draw?.some((d) => !d)) mask = tf.where(tf.tensor2d(draw.map((d) => [d]), [trials, 1], 'bool'), mask, tf.fill([trials, size], value));
+    return tf.reshape(mask, [trials, ...shape]);
+  }
+
+  /** Gumbel noise for a batch of b rows, [K, P, B, T] or [P, B, T] (relaxed-topk), from host streams or device keys. */
+  private noise(source: NoiseSource, b: number): Tensor {
+    const { spec, pack, task } = this;
+    const ks = pack.map((s) => s.k);
+    return 'host' in source
+      ? gumbelNoise(spec.sampler, source.host, ks, b, task.tokens)
+      : deviceGumbelNoise(spec.sampler, source.device.map((d) => d.next()), ks, b, task.tokens);
+  }
+
   /** One batch per trial, stacked, with each trial's Gumbel noise and temperature. */
-  private inputs(batches: Batch[], noiseRngs: Rng[], taus: number[]): Inputs {
+  private inputs(batches: Batch[], noise: NoiseSource, taus: number[]): Inputs {
     const { trials, task, pack } = this;
     const b = batches[0]!.size;
     const stack = <T extends Int32Array | Float32Array>(out: T, part: (batch: Batch) => T): T => {
@@ -240,7 +289,7 @@ class PackRun {
       ids: task.input === 'tokens' ? tf.tensor3d(stack(new Int32Array(trials * b * task.tokens), (x) => x.ids), shape, 'int32') : null,
       features: task.input === 'features' ? tf.tensor3d(stack(new Float32Array(trials * b * task.tokens), (x) => x.features), shape) : null,
       labels: tf.tensor3d(stack(new Float32Array(trials * b * task.classes), (x) => x.targets), [trials, b, task.classes]),
-      noise: gumbelNoise(this.spec.sampler, noiseRngs, pack.map((s) => s.k), b, task.tokens),
+      noise: this.noise(noise, b),
       tau: tf.tensor4d(taus, [trials, 1, 1, 1]),
       kMask: this.kMask,
       auxWeight: this.auxWeight,
@@ -255,7 +304,8 @@ class PackRun {
     const taus = this.pack.map((s) => temperature(s, step - 1));
     const batches = this.state.map((s, p) => this.tasks[p]!.batch(s.data, first.batchSize));
     const [nextSum, nextBad] = tf.tidy(() => {
-      const x = this.inputs(batches, this.state.map((s) => s.noise), taus);
+      const noise: NoiseSource = this.onDevice ? { device: this.state.map((s) => s.deviceNoise) } : { host: this.state.map((s) => s.noise) };
+      const x = this.inputs(batches, noise, taus);
       const norm: BatchNormState | null = this.moving ? { moving: null, collected: [] } : null;
       const ctx: Context = { spec, trials, batch: first.batchSize, keep: spec.dropout > 0 ? this.keep : null, norm };
       let losses: Tensor | undefined;
@@ -281,6 +331,14 @@ class PackRun {
     this.trainMs += performance.now() - started;
   }
 
+  /** Waits for the device to finish the steps queued so far (GPU backends run them asynchronously); counted as training time. */
+  async settle(): Promise<Settled> {
+    const started = performance.now();
+    const settled = await Promise.all([this.lossSum.data(), this.firstBad.data()]);
+    this.trainMs += performance.now() - started;
+    return settled;
+  }
+
   reportProgress(step: number): void {
     const steps = this.first.steps;
     this.state.forEach((s, p) => !s.failed && this.emit({ type: 'progress', trial: p, step, steps }));
@@ -291,9 +349,8 @@ class PackRun {
   }
 
   /** The metrics on the held-out set (in chunks), reported per trial; a trial whose loss went non-finite fails. */
-  async evaluate(step: number): Promise<void> {
+  async evaluate(step: number, [losses, bad]: Settled): Promise<void> {
     const taus = this.pack.map((s) => temperature(s, step));
-    const [losses, bad] = await Promise.all([this.lossSum.data(), this.firstBad.data()]);
     const { sums, scores, hard } = await this.evaluationPasses(taus);
     const { evalSize: size } = this.first;
     const perTrial = size * this.task.tokens;
@@ -329,7 +386,10 @@ class PackRun {
    */
   private async evaluationPasses(taus: number[]): Promise<{ sums: Float32Array; scores: Float32Array; hard: Float32Array }> {
     const { trials, task, spec, first } = this;
-    const noiseRngs = this.state.map((s) => Rng.stream(s.settings.seed, 'evalNoise')); // the same noise at every evaluation
+    // The same noise at every evaluation: the streams start over each time.
+    const noise: NoiseSource = this.onDevice
+      ? { device: this.state.map((s) => new DeviceStream(s.settings.seed, STREAMS.evalNoise)) }
+      : { host: this.state.map((s) => Rng.stream(s.settings.seed, 'evalNoise')) };
     const chunk = evaluationChunkSize(spec, trials);
     const perTrial = first.evalSize * task.tokens;
     const scores = new Float32Array(trials * perTrial);
@@ -339,7 +399,7 @@ class PackRun {
       const parts = this.evalSets.map((set) => sliceBatch(set, start, Math.min(first.evalSize, start + chunk)));
       const size = parts[0]!.size;
       const out = tf.tidy(() => {
-        const x = this.inputs(parts, noiseRngs, taus);
+        const x = this.inputs(parts, noise, taus);
         const norm: BatchNormState | null = this.moving ? { moving: this.moving, collected: [] } : null;
         const ctx: Context = { spec, trials, batch: size, keep: null, norm };
         const { sums: chunkSums, scores, hard } = evaluationChunk(unpackParams(spec, this.theta), x, this.kValues, ctx);
@@ -361,12 +421,12 @@ class PackRun {
     return { sums: values, scores, hard };
   }
 
-  outcomes(backend: ResolvedBackend, tfjsVersion: string): PackOutcome[] {
+  outcomes(backend: ResolvedBackend, tfjsVersion: string, device: string): PackOutcome[] {
     const { steps } = this.first;
     const { trainMs, trials } = this;
     return this.state.map((s): PackOutcome => {
       if (s.failed) return { ok: false, error: s.failed };
-      return { ok: true, result: { backend, tfjsVersion, metrics: s.metrics!, steps, trainMs, msPerStep: trainMs / steps, packSize: trials } };
+      return { ok: true, result: { backend, tfjsVersion, device, metrics: s.metrics!, steps, trainMs, msPerStep: trainMs / steps, packSize: trials } };
     });
   }
 

@@ -69,6 +69,8 @@ export interface RunEnvironment {
   backend: string;
   workers: number;
   argv: string[];
+  /** The GPUs the run's workers were bound to, with their drivers (JSON text); null for CPU workers. */
+  devices?: string | null;
 }
 
 export interface RunRecord extends RunEnvironment {

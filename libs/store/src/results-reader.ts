@@ -87,6 +87,7 @@ function runFromRow(row: Row): RunRecord {
     backend: row.backend as string,
     workers: row.workers as number,
     argv: JSON.parse(row.argv as string) as string[],
+    devices: (row.devices as string | null) ?? null,
   };
 }
 

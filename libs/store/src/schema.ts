@@ -185,7 +185,9 @@ export const MIGRATIONS: readonly string[] = [
   // triggers, so that the dashboard and reports read one row per configuration instead of every trial; and an
   // index to find what finished since a given time.
   configStatsMigration(FIRST_METRICS),
-  // 3: median rank, TPR and FDR of the explanation against the known truth.
+  // 3: the GPUs a run's workers were bound to: adapter or CUDA device, driver (JSON array; NULL for CPU workers)
+  `ALTER TABLE runs ADD COLUMN devices TEXT;`,
+  // 4: median rank, TPR and FDR of the explanation against the known truth.
   truthMetricsMigration(),
 ];
 

@@ -24,6 +24,7 @@ export function plainOutput(write: (line: string) => void): (event: RunnerEvent)
   let pending = 0;
   let finished = 0;
   let started = 0;
+  const said = new Set<string>(); // backends passed over, said once for all workers
   const width = () => String(pending).length;
   const counter = (n: number) => `[${String(n).padStart(width())}/${pending}]`;
   return (event) => {
@@ -32,10 +33,11 @@ export function plainOutput(write: (line: string) => void): (event: RunnerEvent)
         pending = event.pending;
         const done = event.total - event.pending;
         const workers = event.plan.slots.length;
-        const where = event.plan.slots[0]?.device ? 'GPU' : 'CPU';
+        const gpus = [...new Set(event.plan.slots.map((s) => s.device).filter(Boolean))];
+        const where = gpus.length > 0 ? `GPU worker${workers === 1 ? '' : 's'} (${gpus.join(', ')})` : `CPU worker${workers === 1 ? '' : 's'}`;
         write(
           `sweep ${event.sweep.name}: ${event.total} trials, ${event.pending} to run (${event.added} new, ${done} done or failed before` +
-            `${event.reclaimed ? `, ${event.reclaimed} reclaimed from a lost run` : ''}) on ${workers} ${where} worker${workers === 1 ? '' : 's'}, backend ${event.plan.backend}`,
+            `${event.reclaimed ? `, ${event.reclaimed} reclaimed from a lost run` : ''}) on ${workers} ${where}, backend ${event.plan.backend}`,
         );
         if (event.configChanged) write(`note: ${event.sweep.configPath ?? 'the sweep file'} changed since the sweep's last run; trials already done are kept`);
         break;
@@ -56,6 +58,14 @@ export function plainOutput(write: (line: string) => void): (event: RunnerEvent)
         } else write(`${counter(finished)} FAILED ${trialLabel(t)}  ${t.error ?? ''}`);
         break;
       }
+      case 'worker-backend':
+        // Once per worker: what `auto` passed over and why, then what runs the trials.
+        for (const reason of event.skipped.filter((r) => !said.has(r))) {
+          said.add(reason);
+          write(`not loaded: ${reason}`);
+        }
+        write(`worker ${event.worker}: backend ${event.backend} on ${event.device}`);
+        break;
       case 'worker-lost':
         write(`worker ${event.worker} lost: ${event.reason}`);
         break;
