@@ -14,7 +14,7 @@ const SETTINGS_BUT_SEED = SETTING_NAMES.filter((name) => name !== 'seed');
 
 /** The metric columns the first schema had; later metrics come with their own migration. */
 const FIRST_METRICS = ['loss', 'mean_acc', 'soft_acc', 'hard_acc', 'gap', 'precision', 'mask_sum', 'mask_distinct'] as const;
-/** The explanation metrics against the known truth (migration 3). */
+/** The explanation metrics against the known truth (migration 4). */
 const TRUTH_METRICS = ['median_rank', 'tpr', 'fdr'] as const;
 
 /** A completed trial's wall time in ms (start to finish), else its training time. */
