@@ -221,7 +221,7 @@ class PackRun {
     if (spec.input === 'features') {
       const w = MLP.approximator;
       const start = Array.from({ length: MLP.bnLayers }, () => [new Array<number>(w).fill(0), new Array<number>(w).fill(1)]).flat(2); // mean 0, variance 1
-      this.moving = own(tf.variable(tf.tensor2d(new Array(trials).fill(start).flat(), [trials, start.length]), false));
+      this.moving = own(tf.tidy(() => tf.variable(tf.tensor2d(new Array(trials).fill(start).flat(), [trials, start.length]), false))); // the tidy frees the initial value
     }
   }
 
