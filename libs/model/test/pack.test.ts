@@ -64,6 +64,22 @@ describe('packed training', () => {
     }
   }, 300_000);
 
+  it('L2X\'s MLPs with Gumbel noise drawn on the device (its cpu kernel): a packed trial matches it alone, and the noise is not the host\'s', async () => {
+    const synthetic = [
+      parseSettings({ task: 'xor', batchSize: 32, steps: 6, evalEvery: 6, evalSize: 64, seed: 1 }),
+      parseSettings({ task: 'xor', batchSize: 32, steps: 6, evalEvery: 6, evalSize: 64, seed: 2, k: 3, tau: 0.5 }),
+    ];
+    const metrics = async (trials: typeof synthetic, random: 'host' | 'device') =>
+      (await trainPack(trials, { backend: 'cpu', random })).map((o) => {
+        if (!o.ok) throw o.error;
+        return o.result.metrics;
+      });
+    const packed = await metrics(synthetic, 'device');
+    for (const [i, settings] of synthetic.entries()) expectSameMetrics(packed[i]!, (await metrics([settings], 'device'))[0]!);
+    const [host] = await metrics([synthetic[0]!], 'host');
+    expect(packed[0]!.loss).not.toBe(host!.loss); // same data and weights: only the noise source differs
+  }, 300_000);
+
   it('with attention across the batch, a packed trial is evaluated as alone at a real evalSize (4096: several chunks)', async () => {
     const batchAttention = pack.slice(0, 2).map((s) => parseSettings({ ...s, attention: 'batch', ff: 2048, steps: 2, evalEvery: 2, evalSize: 4096, auxWeight: 0 }));
     const outcomes = await trainPack(batchAttention, { backend: 'wasm' });
