@@ -1,0 +1,194 @@
+// The blocked product, written once over the SIMD width W (GCC/Clang vector extensions) and compiled once per
+// instruction set: W = 16 floats with AVX-512, 8 with AVX2+FMA, 4 with NEON or SSE (the portable build).
+//
+// Layout as in BLIS (Van Zee & van de Geijn, 2015): C is cut into NC-column and MC-row blocks, the K axis into
+// KC slices; each slice of B is packed into NR-column panels and each block of A into MR-row panels (packing is
+// where transposed operands are read, so the micro-kernel sees one layout), and an MR x NR register tile of C
+// accumulates kc rank-1 updates. Bias is added when the first K slice is stored, ReLU applied on the last.
+//
+// Included by one .cc file per instruction set, inside an anonymous namespace: each file keeps its own copy
+// (one compiled with AVX-512 must never be linked in place of the portable one).
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include "gemm.h"
+
+namespace {
+
+// The vector of W floats (a dependent vector_size is not allowed in a template: one typedef per width).
+template <int W> struct Vector;
+template <> struct Vector<4> { typedef float type __attribute__((vector_size(16))); };
+template <> struct Vector<8> { typedef float type __attribute__((vector_size(32))); };
+template <> struct Vector<16> { typedef float type __attribute__((vector_size(64))); };
+
+// A 64-byte aligned packing buffer kept between calls: a fresh one each call would be fresh pages from the
+// kernel (mmap, zeroed, faulted in), which cost more than the packing itself.
+class PackBuffer {
+ public:
+  ~PackBuffer() { std::free(data_); }
+  float* get(size_t floats) {
+    if (floats > capacity_) {
+      std::free(data_);
+      capacity_ = floats;
+      data_ = static_cast<float*>(std::aligned_alloc(64, (floats * sizeof(float) + 63) / 64 * 64));
+      if (!data_) std::abort();
+    }
+    return data_;
+  }
+
+ private:
+  float* data_ = nullptr;
+  size_t capacity_ = 0;
+};
+
+thread_local PackBuffer a_buffer, b_buffer;
+
+template <int W>
+struct Kernel {
+  typedef typename Vector<W>::type vec;
+  static constexpr int MR = 6;       // rows of the register tile
+  static constexpr int NR = 2 * W;   // columns: two vectors. MR x 2 accumulators + 2 B vectors + 1 broadcast
+  static constexpr int KC = 256;     // K slice: an MR x KC panel of A and a KC x NR panel of B stay in L1
+  static constexpr int MC = 144;     // rows of A packed at once (fits L2 with KC)
+  static constexpr int NC = 4096;    // columns of B packed at once
+
+  static vec load(const float* p) { vec v; std::memcpy(&v, p, sizeof v); return v; }
+  static void store(float* p, vec v) { std::memcpy(p, &v, sizeof v); }
+
+  // Element (i, p) of op(A) and (p, j) of op(B).
+  static float at_a(const GemmArgs& g, int i, int p) { return g.trans_a ? g.a[(size_t)p * g.m + i] : g.a[(size_t)i * g.k + p]; }
+  static float at_b(const GemmArgs& g, int p, int j) { return g.trans_b ? g.b[(size_t)j * g.k + p] : g.b[(size_t)p * g.n + j]; }
+
+  // op(A)[i0 : i0+mc, p0 : p0+kc] → MR-row panels, k-major inside a panel, rows past m zero.
+  static void pack_a(const GemmArgs& g, int i0, int mc, int p0, int kc, float* out) {
+    for (int ir = 0; ir < mc; ir += MR) {
+      const int rows = std::min(MR, mc - ir);
+      if (g.trans_a) {  // A stored [k, m]: a panel's MR rows are contiguous for each p
+        for (int p = 0; p < kc; p++) {
+          const float* src = g.a + (size_t)(p0 + p) * g.m + i0 + ir;
+          int i = 0;
+          for (; i < rows; i++) out[i] = src[i];
+          for (; i < MR; i++) out[i] = 0.f;
+          out += MR;
+        }
+      } else if (rows == MR) {  // A stored [m, k]: read MR rows side by side, write the panel in order
+        const float* src[MR];
+        for (int i = 0; i < MR; i++) src[i] = g.a + (size_t)(i0 + ir + i) * g.k + p0;
+        for (int p = 0; p < kc; p++, out += MR)
+          for (int i = 0; i < MR; i++) out[i] = src[i][p];
+      } else {
+        for (int p = 0; p < kc; p++, out += MR)
+          for (int i = 0; i < MR; i++) out[i] = i < rows ? g.a[(size_t)(i0 + ir + i) * g.k + p0 + p] : 0.f;
+      }
+    }
+  }
+
+  // op(B)[p0 : p0+kc, j0 : j0+nc] → NR-column panels, k-major inside a panel, columns past n zero.
+  static void pack_b(const GemmArgs& g, int p0, int kc, int j0, int nc, float* out) {
+    for (int jr = 0; jr < nc; jr += NR) {
+      const int cols = std::min(NR, nc - jr);
+      if (!g.trans_b) {  // B stored [k, n]: a panel row is contiguous
+        for (int p = 0; p < kc; p++) {
+          const float* src = g.b + (size_t)(p0 + p) * g.n + j0 + jr;
+          int j = 0;
+          for (; j < cols; j++) out[j] = src[j];
+          for (; j < NR; j++) out[j] = 0.f;
+          out += NR;
+        }
+      } else {
+        for (int j = 0; j < NR; j++) {
+          if (j < cols) {
+            const float* src = g.b + (size_t)(j0 + jr + j) * g.k + p0;
+            for (int p = 0; p < kc; p++) out[p * NR + j] = src[p];
+          } else {
+            for (int p = 0; p < kc; p++) out[p * NR + j] = 0.f;
+          }
+        }
+        out += (size_t)kc * NR;
+      }
+    }
+  }
+
+  // The MR x NR tile: acc = Apanel @ Bpanel over kc, then C = (first ? bias : C) + acc, ReLU when last.
+  static void micro(int kc, const float* __restrict a, const float* __restrict b, float* c, int ldc, int rows, int cols,
+                    bool first, bool last, const float* bias, bool relu) {
+    vec acc[MR][2];
+    for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = vec{};
+    for (int p = 0; p < kc; p++) {
+      const vec b0 = load(b), b1 = load(b + W);
+#pragma GCC unroll 6
+      for (int i = 0; i < MR; i++) {
+        const float ai = a[i];  // vector * scalar: a broadcast from memory
+        acc[i][0] += b0 * ai;
+        acc[i][1] += b1 * ai;
+      }
+      a += MR;
+      b += NR;
+    }
+    vec add0 = {}, add1 = {};
+    if (first && bias) {
+      float tmp[NR] = {};
+      for (int j = 0; j < cols; j++) tmp[j] = bias[j];
+      add0 = load(tmp);
+      add1 = load(tmp + W);
+    }
+    const vec zero = {};
+    for (int i = 0; i < rows; i++) {
+      float* row = c + (size_t)i * ldc;
+      vec c0 = acc[i][0] + add0, c1 = acc[i][1] + add1;
+      if (cols == NR) {
+        if (!first) { c0 += load(row); c1 += load(row + W); }
+        if (last && relu) { c0 = c0 > zero ? c0 : zero; c1 = c1 > zero ? c1 : zero; }
+        store(row, c0);
+        store(row + W, c1);
+      } else {
+        float tmp[NR];
+        store(tmp, c0);
+        store(tmp + W, c1);
+        for (int j = 0; j < cols; j++) {
+          float v = tmp[j] + (first ? 0.f : row[j]);
+          row[j] = last && relu && v < 0.f ? 0.f : v;
+        }
+      }
+    }
+  }
+
+  static void run(const GemmArgs& g) {
+    if (g.m == 0 || g.n == 0) return;
+    if (g.k == 0) {  // an empty sum: C = act(bias)
+      for (int i = 0; i < g.m; i++)
+        for (int j = 0; j < g.n; j++) {
+          float v = g.bias ? g.bias[j] : 0.f;
+          g.c[(size_t)i * g.n + j] = g.relu && v < 0.f ? 0.f : v;
+        }
+      return;
+    }
+    const int nc_max = std::min(NC, (g.n + NR - 1) / NR * NR);
+    const int kc_max = std::min(KC, g.k);
+    const int mc_max = std::min(MC, (g.m + MR - 1) / MR * MR);
+    float* bpack = b_buffer.get((size_t)nc_max * kc_max);
+    float* apack = a_buffer.get((size_t)mc_max * kc_max);
+    for (int j0 = 0; j0 < g.n; j0 += NC) {
+      const int nc = std::min(NC, g.n - j0);
+      for (int p0 = 0; p0 < g.k; p0 += KC) {
+        const int kc = std::min(KC, g.k - p0);
+        const bool first = p0 == 0, last = p0 + kc == g.k;
+        pack_b(g, p0, kc, j0, nc, bpack);
+        for (int i0 = 0; i0 < g.m; i0 += MC) {
+          const int mc = std::min(MC, g.m - i0);
+          pack_a(g, i0, mc, p0, kc, apack);
+          for (int jr = 0; jr < nc; jr += NR) {
+            const float* bp = bpack + (size_t)jr * kc;
+            const float* bias = g.bias ? g.bias + j0 + jr : nullptr;
+            for (int ir = 0; ir < mc; ir += MR) {
+              float* c = g.c + (size_t)(i0 + ir) * g.n + j0 + jr;
+              micro(kc, apack + (size_t)ir * kc, bp, c, g.n, std::min(MR, mc - ir), std::min(NR, nc - jr), first, last, bias, g.relu);
+            }
+          }
+        }
+      }
+    }
+  }
+};
+
+}  // namespace
