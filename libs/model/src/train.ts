@@ -9,6 +9,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor } from '@tensorflow/tfjs-core';
 import { parseSettings, type BackendName, type Metrics, type ResolvedBackend, type Settings } from './config.ts';
 import { loadBackend } from './backend.ts';
+import { kernelChoiceFromEnv, type KernelChoice } from '@l2x/native-kernels';
+import { useKernels } from './products.ts';
 import { AbortError, NonFiniteLossError } from './errors.ts';
 import { EVAL_SUMS, evaluationSums, gumbelNoise, initialParams, modelSpec, paramCount, trainingLoss, unpackParams, type Context, type Inputs } from './model.ts';
 import { AdamW } from './optimizer.ts';
@@ -19,7 +21,7 @@ import { temperature } from './schedule.ts';
 import { createTask, type Batch, type Task } from './task.ts';
 
 export type TrainEvent =
-  | { type: 'start'; backend: ResolvedBackend; tfjsVersion: string }
+  | { type: 'start'; backend: ResolvedBackend; kernels: string; tfjsVersion: string }
   | { type: 'progress'; step: number; steps: number } // every few steps, without reading the device
   | { type: 'eval'; step: number; tau: number; metrics: Metrics };
 
@@ -28,6 +30,8 @@ export type PackEvent = TrainEvent & { trial: number };
 
 export interface TrainResult {
   backend: ResolvedBackend;
+  /** The product kernels that ran: `wasm+native avx2`, `wasm`, or the backend's own (products.ts). */
+  kernels: string;
   tfjsVersion: string;
   metrics: Metrics;
   steps: number;
@@ -42,12 +46,15 @@ export type PackOutcome = { ok: true; result: TrainResult } | { ok: false; error
 
 export interface TrainOptions {
   backend?: BackendName;
+  /** Product kernels under the wasm backend (default: the L2X_KERNELS environment variable, else auto). */
+  kernels?: KernelChoice;
   signal?: AbortSignal;
   onEvent?: (event: TrainEvent) => void;
 }
 
 export interface PackOptions {
   backend?: BackendName;
+  kernels?: KernelChoice;
   signal?: AbortSignal;
   onEvent?: (event: PackEvent) => void;
 }
@@ -61,6 +68,7 @@ export async function train(settings: Settings, options: TrainOptions = {}): Pro
   const { onEvent } = options;
   const [outcome] = await trainPack([settings], {
     backend: options.backend,
+    kernels: options.kernels,
     signal: options.signal,
     onEvent: onEvent ? ({ trial: _trial, ...event }) => onEvent(event as TrainEvent) : undefined,
   });
@@ -90,8 +98,9 @@ export async function trainPack(input: Settings[], options: PackOptions = {}): P
     if (packKey(s) !== key) throw new Error(`trainPack: trial ${i} differs from trial 0 in a setting that fixes shapes (${packKey(s)} vs ${key})`);
   });
   const { backend, version } = await loadBackend(options.backend ?? 'auto');
+  const kernels = useKernels(options.kernels ?? kernelChoiceFromEnv());
   const emit = options.onEvent ?? (() => {});
-  pack.forEach((_, trial) => emit({ type: 'start', trial, backend, tfjsVersion: version }));
+  pack.forEach((_, trial) => emit({ type: 'start', trial, backend, kernels, tfjsVersion: version }));
 
   const first = pack[0]!;
   const tasks = pack.map(createTask); // the same shapes; the data may differ (labelTokens)
@@ -254,7 +263,7 @@ export async function trainPack(input: Settings[], options: PackOptions = {}): P
     }
     return state.map((s, p): PackOutcome => {
       if (s.failed) return { ok: false, error: s.failed };
-      return { ok: true, result: { backend, tfjsVersion: version, metrics: finals[p]!, steps, trainMs, msPerStep: trainMs / steps, packSize: trials } };
+      return { ok: true, result: { backend, kernels, tfjsVersion: version, metrics: finals[p]!, steps, trainMs, msPerStep: trainMs / steps, packSize: trials } };
     });
   } finally {
     releaseHeld();
