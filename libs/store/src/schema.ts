@@ -86,6 +86,12 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (trial_id, name, step)
   ) WITHOUT ROWID;
   `,
+  // 2: the matrix-product kernels that ran (`wasm+native avx2`, `wasm`, or the backend's own), per trial and per
+  // run (for a run: what the native kernel gives on its host), so results from different machines can be told apart.
+  `
+  ALTER TABLE trials ADD COLUMN kernels TEXT;
+  ALTER TABLE runs ADD COLUMN kernels TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -107,7 +113,7 @@ export function viewStatements(): string[] {
     `CREATE VIEW trial_summary AS
   SELECT
     w.name AS sweep,
-    t.key, t.config_key, t.status, t.seed, t.backend, t.device, t.worker, t.step, t.attempts,
+    t.key, t.config_key, t.status, t.seed, t.backend, t.kernels, t.device, t.worker, t.step, t.attempts,
     t.started_at, t.finished_at, t.train_ms, t.error,
     ${SETTINGS_BUT_SEED.map((name) => `t."${name}"`).join(', ')},
     ${METRIC_NAMES.map((name) => `t."${name}"`).join(', ')}

@@ -33,10 +33,13 @@ export function plainOutput(write: (line: string) => void): (event: RunnerEvent)
         const done = event.total - event.pending;
         const workers = event.plan.slots.length;
         const where = event.plan.slots[0]?.device ? 'GPU' : 'CPU';
+        const onWasm = event.plan.backend === 'wasm' || event.plan.backend === 'auto'; // the native kernel plugs into wasm
         write(
           `sweep ${event.sweep.name}: ${event.total} trials, ${event.pending} to run (${event.added} new, ${done} done or failed before` +
-            `${event.reclaimed ? `, ${event.reclaimed} reclaimed from a lost run` : ''}) on ${workers} ${where} worker${workers === 1 ? '' : 's'}, backend ${event.plan.backend}`,
+            `${event.reclaimed ? `, ${event.reclaimed} reclaimed from a lost run` : ''}) on ${workers} ${where} worker${workers === 1 ? '' : 's'}, backend ${event.plan.backend}` +
+            `${onWasm ? `, kernels ${event.kernels.label}` : ''}`,
         );
+        if (onWasm && event.kernels.note) write(`note: products run on TensorFlow.js's wasm kernels: ${event.kernels.note}`);
         if (event.configChanged) write(`note: ${event.sweep.configPath ?? 'the sweep file'} changed since the sweep's last run; trials already done are kept`);
         break;
       }
