@@ -153,8 +153,39 @@ struct Kernel {
     }
   }
 
+  // One row of C (the column sums ones @ X of bias gradients): no packing, B streamed once. A [1, k] and
+  // A [k, 1] are the same k contiguous numbers.
+  static void row(const GemmArgs& g) {
+    float* c = g.c;
+    const int n = g.n, k = g.k;
+    if (!g.trans_b) {  // c += a[p] * B[p, :], W columns at a time
+      for (int j = 0; j < n; j++) c[j] = g.bias ? g.bias[j] : 0.f;
+      for (int p = 0; p < k; p++) {
+        const float ap = g.a[p];
+        const float* b = g.b + (size_t)p * n;
+        int j = 0;
+        for (; j + W <= n; j += W) store(c + j, load(c + j) + load(b + j) * ap);
+        for (; j < n; j++) c[j] += ap * b[j];
+      }
+    } else {  // c[j] = a · B[j, :]
+      for (int j = 0; j < n; j++) {
+        const float* b = g.b + (size_t)j * k;
+        vec acc = {};
+        int p = 0;
+        for (; p + W <= k; p += W) acc += load(g.a + p) * load(b + p);
+        float sum = g.bias ? g.bias[j] : 0.f;
+        for (int i = 0; i < W; i++) sum += acc[i];
+        for (; p < k; p++) sum += g.a[p] * b[p];
+        c[j] = sum;
+      }
+    }
+    if (g.relu)
+      for (int j = 0; j < n; j++) c[j] = c[j] < 0.f ? 0.f : c[j];
+  }
+
   static void run(const GemmArgs& g) {
     if (g.m == 0 || g.n == 0) return;
+    if (g.m == 1 && g.k > 0) return row(g);
     if (g.k == 0) {  // an empty sum: C = act(bias)
       for (int i = 0; i < g.m; i++)
         for (int j = 0; j < g.n; j++) {
