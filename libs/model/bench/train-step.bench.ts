@@ -1,8 +1,9 @@
 /**
  * Milliseconds per training step of the notebook's model (ff 2048 and ff 128) on this machine's default
- * backend, beside the notebook's own PyTorch loop when `python3 -c 'import torch'` works.
+ * backend, with each product kernel asked for (TensorFlow.js's wasm kernels, the native kernel), beside the
+ * notebook's own PyTorch loop when `python3 -c 'import torch'` works.
  *
- *   npx nx run model:bench [-- --window 20 --windows 3 --ff 2048,128 --backend auto --pack 8 --torch ../shared/reference/seed_torch.py --python /usr/bin/python3]
+ *   npx nx run model:bench [-- --window 20 --windows 3 --ff 2048,128 --backend auto --kernels wasm,native --pack 8 --torch ../shared/reference/seed_torch.py --python /usr/bin/python3]
  *
  * --torch is resolved against the repository root. PyTorch runs with --batch-first --threads 1 (one thread is
  * faster than two on small machines). --pack N also trains N trials packed together and reports the time per
@@ -14,6 +15,7 @@ import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { KernelChoice } from '@l2x/native-kernels';
 import { parseSettings, type BackendName, type Settings } from '../src/config.ts';
 import { trainPack, type PackEvent } from '../src/train.ts';
 
@@ -24,6 +26,7 @@ const { values: args } = parseArgs({
     windows: { type: 'string', default: '3' },
     ff: { type: 'string', default: '2048,128' },
     backend: { type: 'string', default: 'auto' },
+    kernels: { type: 'string', default: 'wasm,native' },
     pack: { type: 'string', default: '0' },
     torch: { type: 'string', default: '../shared/reference/seed_torch.py' },
     python: { type: 'string', default: '/usr/bin/python3' },
@@ -40,17 +43,18 @@ const steps = warmup + window * windows;
  * (no evaluation inside). The best window, as for PyTorch the best of its trials: other processes on a shared
  * machine only ever make a window slower.
  */
-async function measure(settings: Settings, trials: number): Promise<{ ms: number; backend: string }> {
+async function measure(settings: Settings, trials: number, kernels: KernelChoice): Promise<{ ms: number; backend: string }> {
   const pack = Array.from({ length: trials }, (_, i) => ({ ...settings, seed: settings.seed + i, k: 1 + (i % 3) }));
   const marks = new Map<number, number>();
   const outcomes = await trainPack(pack, {
     backend: args.backend as BackendName,
+    kernels,
     onEvent: (e: PackEvent) => e.type === 'progress' && e.trial === 0 && marks.set(e.step, performance.now()),
   });
   const first = outcomes[0]!;
   if (!first.ok) throw first.error;
   const times = Array.from({ length: windows }, (_, w) => (marks.get(warmup + (w + 1) * window)! - marks.get(warmup + w * window)!) / window);
-  return { ms: Math.min(...times), backend: first.result.backend };
+  return { ms: Math.min(...times), backend: first.result.kernels };
 }
 
 function torchAvailable(python: string): boolean {
@@ -70,20 +74,22 @@ const packSize = Number(args.pack);
 console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; best of ${windows} windows of ${window} steps (after ${warmup}); PyTorch best of ${windows} trials of ${args['torch-steps']} steps`);
 if (!withTorch) console.log(`PyTorch: not measured (${existsSync(script) ? `${args.python} cannot import torch` : `${script} not found`})`);
 const rows: string[][] = [
-  ['ff', 'backend', 'ms/step', ...(withTorch ? ['torch ms/step', 'ratio'] : []), ...(packSize > 1 ? [`packed ×${packSize} ms/trial-step`, ...(withTorch ? ['torch/packed'] : [])] : [])],
+  ['ff', 'kernels', 'ms/step', ...(withTorch ? ['torch ms/step', 'ratio'] : []), ...(packSize > 1 ? [`packed ×${packSize} ms/trial-step`, ...(withTorch ? ['torch/packed'] : [])] : [])],
 ];
 for (const ff of args.ff.split(',').map(Number)) {
   const settings = parseSettings({ ff, steps, evalEvery: steps, evalSize: 16 });
-  const single = await measure(settings, 1);
   const torch = withTorch ? torchMsPerStep(args.python, script, ff) : undefined;
-  const packed = packSize > 1 ? (await measure(settings, packSize)).ms / packSize : undefined;
-  rows.push([
-    String(ff),
-    single.backend,
-    single.ms.toFixed(1),
-    ...(torch !== undefined ? [torch.toFixed(1), (single.ms / torch).toFixed(2)] : []),
-    ...(packed !== undefined ? [packed.toFixed(1), ...(torch !== undefined ? [(torch / packed).toFixed(2)] : [])] : []),
-  ]);
+  for (const kernels of args.kernels.split(',') as KernelChoice[]) {
+    const single = await measure(settings, 1, kernels);
+    const packed = packSize > 1 ? (await measure(settings, packSize, kernels)).ms / packSize : undefined;
+    rows.push([
+      String(ff),
+      single.backend,
+      single.ms.toFixed(1),
+      ...(torch !== undefined ? [torch.toFixed(1), (single.ms / torch).toFixed(2)] : []),
+      ...(packed !== undefined ? [packed.toFixed(1), ...(torch !== undefined ? [(torch / packed).toFixed(2)] : [])] : []),
+    ]);
+  }
 }
 const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
 for (const row of rows) console.log(row.map((cell, c) => cell.padStart(widths[c]!)).join('  '));
