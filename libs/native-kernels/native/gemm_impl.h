@@ -55,56 +55,67 @@ struct Kernel {
   static vec load(const float* p) { vec v; std::memcpy(&v, p, sizeof v); return v; }
   static void store(float* p, vec v) { std::memcpy(p, &v, sizeof v); }
 
-  // Element (i, p) of op(A) and (p, j) of op(B).
-  static float at_a(const GemmArgs& g, int i, int p) { return g.trans_a ? g.a[(size_t)p * g.m + i] : g.a[(size_t)i * g.k + p]; }
-  static float at_b(const GemmArgs& g, int p, int j) { return g.trans_b ? g.b[(size_t)j * g.k + p] : g.b[(size_t)p * g.n + j]; }
+  // Panels sit this far apart in the packing buffers: a little more than their size, so that the panels a
+  // packing loop writes side by side (or the micro-kernel reads) do not all map to the same cache sets.
+  static size_t a_stride(int kc) { return (size_t)kc * MR + 16; }
+  static size_t b_stride(int kc) { return (size_t)kc * NR + NR; }
 
   // op(A)[i0 : i0+mc, p0 : p0+kc] → MR-row panels, k-major inside a panel, rows past m zero.
   static void pack_a(const GemmArgs& g, int i0, int mc, int p0, int kc, float* out) {
-    for (int ir = 0; ir < mc; ir += MR) {
-      const int rows = std::min(MR, mc - ir);
-      if (g.trans_a) {  // A stored [k, m]: a panel's MR rows are contiguous for each p
-        for (int p = 0; p < kc; p++) {
-          const float* src = g.a + (size_t)(p0 + p) * g.m + i0 + ir;
+    const size_t stride = a_stride(kc);
+    if (g.trans_a) {  // A stored [k, m]: read each of its rows once, left to right, into every panel
+      for (int p = 0; p < kc; p++) {
+        const float* src = g.a + (size_t)(p0 + p) * g.m + i0;
+        for (int ir = 0; ir < mc; ir += MR) {
+          float* o = out + (size_t)(ir / MR) * stride + (size_t)p * MR;
+          const int rows = std::min(MR, mc - ir);
           int i = 0;
-          for (; i < rows; i++) out[i] = src[i];
-          for (; i < MR; i++) out[i] = 0.f;
-          out += MR;
+          for (; i < rows; i++) o[i] = src[ir + i];
+          for (; i < MR; i++) o[i] = 0.f;
         }
-      } else if (rows == MR) {  // A stored [m, k]: read MR rows side by side, write the panel in order
-        const float* src[MR];
-        for (int i = 0; i < MR; i++) src[i] = g.a + (size_t)(i0 + ir + i) * g.k + p0;
-        for (int p = 0; p < kc; p++, out += MR)
-          for (int i = 0; i < MR; i++) out[i] = src[i][p];
-      } else {
-        for (int p = 0; p < kc; p++, out += MR)
-          for (int i = 0; i < MR; i++) out[i] = i < rows ? g.a[(size_t)(i0 + ir + i) * g.k + p0 + p] : 0.f;
       }
+      return;
+    }
+    for (int ir = 0; ir < mc; ir += MR, out += stride) {  // A stored [m, k]: MR rows side by side
+      const int rows = std::min(MR, mc - ir);
+      const float* src[MR];
+      for (int i = 0; i < MR; i++) src[i] = g.a + (size_t)(i0 + ir + std::min(i, rows - 1)) * g.k + p0;
+      float* o = out;
+      for (int p = 0; p < kc; p++, o += MR)
+        for (int i = 0; i < MR; i++) o[i] = i < rows ? src[i][p] : 0.f;
     }
   }
 
   // op(B)[p0 : p0+kc, j0 : j0+nc] → NR-column panels, k-major inside a panel, columns past n zero.
   static void pack_b(const GemmArgs& g, int p0, int kc, int j0, int nc, float* out) {
-    for (int jr = 0; jr < nc; jr += NR) {
-      const int cols = std::min(NR, nc - jr);
-      if (!g.trans_b) {  // B stored [k, n]: a panel row is contiguous
-        for (int p = 0; p < kc; p++) {
-          const float* src = g.b + (size_t)(p0 + p) * g.n + j0 + jr;
-          int j = 0;
-          for (; j < cols; j++) out[j] = src[j];
-          for (; j < NR; j++) out[j] = 0.f;
-          out += NR;
-        }
-      } else {
-        for (int j = 0; j < NR; j++) {
-          if (j < cols) {
-            const float* src = g.b + (size_t)(j0 + jr + j) * g.k + p0;
-            for (int p = 0; p < kc; p++) out[p * NR + j] = src[p];
+    const size_t stride = b_stride(kc);
+    if (!g.trans_b) {  // B stored [k, n]: read each of its rows once, left to right, into every panel
+      for (int p = 0; p < kc; p++) {
+        const float* src = g.b + (size_t)(p0 + p) * g.n + j0;
+        for (int jr = 0; jr < nc; jr += NR) {
+          float* o = out + (size_t)(jr / NR) * stride + (size_t)p * NR;
+          const int cols = std::min(NR, nc - jr);
+          if (cols == NR) {
+            store(o, load(src + jr));
+            store(o + W, load(src + jr + W));
           } else {
-            for (int p = 0; p < kc; p++) out[p * NR + j] = 0.f;
+            int j = 0;
+            for (; j < cols; j++) o[j] = src[jr + j];
+            for (; j < NR; j++) o[j] = 0.f;
           }
         }
-        out += (size_t)kc * NR;
+      }
+      return;
+    }
+    for (int jr = 0; jr < nc; jr += NR, out += stride) {  // B stored [n, k]: each panel column is a row of B
+      const int cols = std::min(NR, nc - jr);
+      for (int j = 0; j < NR; j++) {
+        if (j < cols) {
+          const float* src = g.b + (size_t)(j0 + jr + j) * g.k + p0;
+          for (int p = 0; p < kc; p++) out[p * NR + j] = src[p];
+        } else {
+          for (int p = 0; p < kc; p++) out[p * NR + j] = 0.f;
+        }
       }
     }
   }
@@ -112,6 +123,7 @@ struct Kernel {
   // The MR x NR tile: acc = Apanel @ Bpanel over kc, then C = (first ? bias : C) + acc, ReLU when last.
   static void micro(int kc, const float* __restrict a, const float* __restrict b, float* c, int ldc, int rows, int cols,
                     bool first, bool last, const float* bias, bool relu) {
+    for (int i = 0; i < rows; i++) __builtin_prefetch(c + (size_t)i * ldc, 1);  // C is written after the loop
     vec acc[MR][2];
     for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = vec{};
     for (int p = 0; p < kc; p++) {
@@ -132,23 +144,27 @@ struct Kernel {
       add0 = load(tmp);
       add1 = load(tmp + W);
     }
-    const vec zero = {};
-    for (int i = 0; i < rows; i++) {
-      float* row = c + (size_t)i * ldc;
-      vec c0 = acc[i][0] + add0, c1 = acc[i][1] + add1;
-      if (cols == NR) {
+    if (rows == MR && cols == NR) {  // the common case, with constant bounds: acc stays in registers
+      const bool apply = last && relu;
+#pragma GCC unroll 6
+      for (int i = 0; i < MR; i++) {
+        float* row = c + (size_t)i * ldc;
+        vec c0 = acc[i][0] + add0, c1 = acc[i][1] + add1;
         if (!first) { c0 += load(row); c1 += load(row + W); }
-        if (last && relu) { c0 = c0 > zero ? c0 : zero; c1 = c1 > zero ? c1 : zero; }
+        if (apply) { c0 = c0 > vec{} ? c0 : vec{}; c1 = c1 > vec{} ? c1 : vec{}; }
         store(row, c0);
         store(row + W, c1);
-      } else {
-        float tmp[NR];
-        store(tmp, c0);
-        store(tmp + W, c1);
-        for (int j = 0; j < cols; j++) {
-          float v = tmp[j] + (first ? 0.f : row[j]);
-          row[j] = last && relu && v < 0.f ? 0.f : v;
-        }
+      }
+      return;
+    }
+    for (int i = 0; i < rows; i++) {
+      float* row = c + (size_t)i * ldc;
+      float tmp[NR];
+      store(tmp, acc[i][0] + add0);
+      store(tmp + W, acc[i][1] + add1);
+      for (int j = 0; j < cols; j++) {
+        float v = tmp[j] + (first ? 0.f : row[j]);
+        row[j] = last && relu && v < 0.f ? 0.f : v;
       }
     }
   }
@@ -197,8 +213,8 @@ struct Kernel {
     const int nc_max = std::min(NC, (g.n + NR - 1) / NR * NR);
     const int kc_max = std::min(KC, g.k);
     const int mc_max = std::min(MC, (g.m + MR - 1) / MR * MR);
-    float* bpack = b_buffer.get((size_t)nc_max * kc_max);
-    float* apack = a_buffer.get((size_t)mc_max * kc_max);
+    float* bpack = b_buffer.get((size_t)(nc_max / NR) * b_stride(kc_max));
+    float* apack = a_buffer.get((size_t)(mc_max / MR) * a_stride(kc_max));
     for (int j0 = 0; j0 < g.n; j0 += NC) {
       const int nc = std::min(NC, g.n - j0);
       for (int p0 = 0; p0 < g.k; p0 += KC) {
@@ -209,11 +225,11 @@ struct Kernel {
           const int mc = std::min(MC, g.m - i0);
           pack_a(g, i0, mc, p0, kc, apack);
           for (int jr = 0; jr < nc; jr += NR) {
-            const float* bp = bpack + (size_t)jr * kc;
+            const float* bp = bpack + (size_t)(jr / NR) * b_stride(kc);
             const float* bias = g.bias ? g.bias + j0 + jr : nullptr;
             for (int ir = 0; ir < mc; ir += MR) {
               float* c = g.c + (size_t)(i0 + ir) * g.n + j0 + jr;
-              micro(kc, apack + (size_t)ir * kc, bp, c, g.n, std::min(MR, mc - ir), std::min(NR, nc - jr), first, last, bias, g.relu);
+              micro(kc, apack + (size_t)(ir / MR) * a_stride(kc), bp, c, g.n, std::min(MR, mc - ir), std::min(NR, nc - jr), first, last, bias, g.relu);
             }
           }
         }
