@@ -2,7 +2,7 @@
 // native/. It never fails the install: without a C++ compiler (or when the build breaks) it says so in one line,
 // writes the reason to build/unavailable.txt, and TensorFlow.js's own WebAssembly kernels are used instead.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,12 +23,22 @@ function nodeDir() {
 
 function fail(reason) {
   mkdirSync(build, { recursive: true });
+  rmSync(join(build, 'Release/l2x_kernels.node'), { force: true }); // an older build must not pass for this one
   writeFileSync(join(build, 'unavailable.txt'), `${reason}\n`);
   const first = reason.split('\n').find((line) => line.trim()) ?? reason;
-  console.warn(`@l2x/native-kernels: not built (${first.trim()}); trials will use TensorFlow.js's WebAssembly kernels`);
+  console.warn(`@l2x/native-kernels: not built (${first.trim()}); trials will use TensorFlow.js's WebAssembly kernels. To build it: install g++ and make, then npm rebuild @l2x/native-kernels`);
   process.exit(0);
 }
 
+/** The compiler node-gyp's make will call: $CXX, else g++ (Linux) or c++. */
+function compilerWorks() {
+  const cxx = process.env.CXX || (process.platform === 'linux' ? 'g++' : 'c++');
+  const probe = spawnSync(cxx, ['--version'], { stdio: 'ignore', shell: process.platform === 'win32' });
+  return probe.status === 0 ? null : cxx;
+}
+
+const missing = process.platform === 'win32' ? null : compilerWorks();
+if (missing) fail(`no working C++ compiler (\`${missing} --version\` fails)`);
 const gyp = nodeGyp();
 if (!gyp) fail('node-gyp not found (it comes with npm)');
 const result = spawnSync(process.execPath, [gyp, 'rebuild', ...nodeDir()], { cwd: root, encoding: 'utf8' });
