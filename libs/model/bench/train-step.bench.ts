@@ -5,6 +5,9 @@
  *
  *   npx nx run model:bench [-- --window 20 --windows 3 --ff 2048,128 --backend auto --kernels wasm,native --pack 8 --torch ../shared/reference/seed_torch.py --python /usr/bin/python3]
  *
+ * Then the crossover: µs per product call, wasm against the native kernel, on the model's small shapes (what
+ * NATIVE_MIN_MACS in src/products.ts is set from).
+ *
  * --torch is resolved against the repository root. PyTorch runs with --batch-first --threads 1 (one thread is
  * faster than two on small machines). --pack N also trains N trials packed together and reports the time per
  * trial-step.
@@ -15,7 +18,10 @@ import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { KernelChoice } from '@l2x/native-kernels';
+import * as tf from '@tensorflow/tfjs-core';
+import { nativeKernels, type KernelChoice } from '@l2x/native-kernels';
+import { loadBackend } from '../src/backend.ts';
+import { matMul, setNativeMinMacs, useKernels } from '../src/products.ts';
 import { parseSettings, type BackendName, type Settings } from '../src/config.ts';
 import { trainPack, type PackEvent } from '../src/train.ts';
 
@@ -93,3 +99,35 @@ for (const ff of args.ff.split(',').map(Number)) {
 }
 const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
 for (const row of rows) console.log(row.map((cell, c) => cell.padStart(widths[c]!)).join('  '));
+
+/** µs per call of one product, best of 5 rounds of `calls` (wasm backend). */
+function productMicros(a: tf.Tensor, b: tf.Tensor, calls: number): number {
+  for (let i = 0; i < 10; i++) matMul(a, b).dispose();
+  const rounds = Array.from({ length: 5 }, () => {
+    const start = performance.now();
+    for (let i = 0; i < calls; i++) matMul(a, b).dispose();
+    return ((performance.now() - start) * 1000) / calls;
+  });
+  return Math.min(...rounds);
+}
+
+if (nativeKernels()) {
+  await loadBackend('wasm');
+  setNativeMinMacs(0);
+  const shapes: [number, number, number][] = [[4, 4, 4], [16, 16, 16], [32, 32, 4], [128, 32, 10], [128, 32, 32], [1152, 32, 1], [1152, 9, 32], [1152, 32, 32], [1, 1152, 128]];
+  const cross: string[][] = [['m×n×k', 'multiply-adds', 'wasm µs', 'native µs']];
+  for (const [m, n, k] of shapes) {
+    const a = tf.randomNormal([m, k]);
+    const b = tf.randomNormal([k, n]);
+    useKernels('wasm');
+    const wasm = productMicros(a, b, 200);
+    useKernels('native');
+    const native = productMicros(a, b, 200);
+    cross.push([`${m}×${n}×${k}`, String(m * n * k), wasm.toFixed(1), native.toFixed(1)]);
+    tf.dispose([a, b]);
+  }
+  setNativeMinMacs(null);
+  console.log('\ncrossover (one product call, wasm backend):');
+  const w = cross[0]!.map((_, c) => Math.max(...cross.map((r) => r[c]!.length)));
+  for (const row of cross) console.log(row.map((cell, c) => cell.padStart(w[c]!)).join('  '));
+}
