@@ -2,7 +2,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { nativeKernels } from '@l2x/native-kernels';
 import { loadBackend } from '../src/backend.ts';
+import { useKernels } from '../src/products.ts';
 import { splitColumns } from '../src/kernels.ts';
 import { feedForward, forceProducts, layerNorm, linear, releaseHeld, unstackTrials } from '../src/ops.ts';
 import { stack } from '../src/kernels.ts';
@@ -24,11 +26,14 @@ function compareGradients(custom: (...xs: Tensor[]) => Tensor, reference: (...xs
 const random = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);
 const bias3 = (b: Tensor) => tf.reshape(b, [b.shape[0]!, 1, b.shape[1]!]);
 
-// The batched variant is what the native TensorFlow backends run; it is exercised here on cpu.
-for (const [backend, products] of [['wasm', 'per-trial'], ['cpu', 'per-trial'], ['cpu', 'batched']] as const) {
-  describe(`custom gradients on ${backend}, ${products} products`, () => {
+// The batched variant is what the native TensorFlow backends run; it is exercised here on cpu. On wasm, with
+// TensorFlow.js's own product kernels and with the native kernel (when it is built).
+const configurations = [['wasm', 'per-trial', 'wasm'], ['wasm', 'per-trial', 'native'], ['cpu', 'per-trial', 'auto'], ['cpu', 'batched', 'auto']] as const;
+for (const [backend, products, kernels] of configurations) {
+  describe.skipIf(kernels === 'native' && !nativeKernels())(`custom gradients on ${backend}, ${products} products, ${kernels} kernels`, () => {
     beforeAll(async () => {
       await loadBackend(backend);
+      useKernels(kernels);
     });
     beforeEach(() => forceProducts(products));
     afterEach(() => {
