@@ -41,6 +41,7 @@ const { values: args } = parseArgs({
 });
 const window = Number(args.window);
 const windows = Number(args.windows);
+if (!Number.isInteger(window / 10) || window < 10) throw new Error(`--window: got ${args.window}; must be a multiple of 10 (steps are timed at progress events, every 10 steps)`);
 const warmup = 10;
 const steps = warmup + window * windows;
 
