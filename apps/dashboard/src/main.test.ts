@@ -116,7 +116,8 @@ describe('the real entry point', () => {
   it.concurrent('draws the latest sweep of a database given relative to where the user typed', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', entry, '--db', 'tau.db'], {
       cwd: WORKSPACE_ROOT,
-      env: { ...process.env, INIT_CWD: dir, NO_COLOR: '1' },
+      // CI=false: Ink draws each frame as on a user's terminal (with CI set it would draw only the last, at exit).
+      env: { ...process.env, INIT_CWD: dir, NO_COLOR: '1', CI: 'false' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -124,8 +125,7 @@ describe('the real entry point', () => {
     child.stdout.on('data', (chunk) => (stdout += chunk));
     child.stderr.on('data', (chunk) => (stderr += chunk));
     const exited = new Promise((resolve) => child.on('exit', resolve));
-    const deadline = Date.now() + 20_000;
-    while (!stdout.includes('Leaderboard') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+    await vi.waitFor(() => expect(stdout.includes('Leaderboard') || child.exitCode !== null, `stdout: ${stdout}\nstderr: ${stderr}`).toBe(true), { timeout: 25_000, interval: 50 });
     child.kill('SIGTERM');
     await exited;
     expect(stderr).toBe('');

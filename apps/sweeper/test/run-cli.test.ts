@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ResultsReader } from '@l2x/store';
 
 const ROOT = join(import.meta.dirname, '../../..');
@@ -33,13 +33,8 @@ function startSweeper(args: string[]): { child: ChildProcess; output: () => stri
   return { child, output: () => out, exited };
 }
 
-async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > timeoutMs) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = (condition: () => boolean, timeoutMs: number) =>
+  vi.waitFor(() => expect(condition()).toBe(true), { timeout: timeoutMs, interval: 50 });
 
 function sweepFile(name: string, body: string): string {
   const path = join(dir, `${name}.yaml`);
@@ -146,7 +141,7 @@ describe('sweeper run: crashes and readers', () => {
     const errors: unknown[] = [];
     const completed: number[] = [];
     let reader: ResultsReader | undefined;
-    while (exitCode === undefined) {
+    const poll = () => {
       try {
         reader ??= existsSync(db) ? ResultsReader.open(db) : undefined;
         const sweep = reader?.findSweep('polled');
@@ -159,8 +154,15 @@ describe('sweeper run: crashes and readers', () => {
         // The file may not be a results database until the sweeper's first migration commits.
         if (!/not a results database|schema version 0/.test(String(error))) errors.push(error);
       }
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    };
+    // Poll as a dashboard does (every 10 ms here) until the sweeper exits.
+    await vi.waitFor(
+      () => {
+        poll();
+        expect(exitCode).not.toBeUndefined();
+      },
+      { timeout: 110_000, interval: 10 },
+    );
     expect(exitCode, run.output()).toBe(0);
     expect(errors).toEqual([]);
     expect(completed.at(-1) ?? 0).toBeGreaterThan(completed[0] ?? 0);

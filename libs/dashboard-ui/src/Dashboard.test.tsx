@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ResultsReader, ResultsStore } from '@l2x/store';
 import { writeFixtureSweep } from '@l2x/store/fixtures';
 import { finishedTau, fixtureDb, samplers, tauInProgress, tauTrials } from '../test/fixtures.ts';
-import { height, resize, tick, waitForFrame, widest } from '../test/ink.ts';
+import { height, resize, waitForFrame, widest } from '../test/ink.ts';
 import { Dashboard } from './Dashboard.tsx';
 
 const cleanups: (() => void)[] = [];
@@ -62,7 +62,7 @@ describe('Dashboard', () => {
     const app = await show(<Dashboard reader={reader} colour={false} />);
     const frame = await waitForFrame(app, (f) => f.includes('Leaderboard'));
     expect(frame).toMatch(/^sweep tau · elapsed \S+ · done · cpu × 2 workers · hard_acc ↑$/m);
-    expect(frame).toMatch(/^█{35} 15\/15 done · 0 running · 0 queued · 0 failed$/m);
+    expect(frame).toMatch(/^█{33} 15\/15 done · 0 running · 0 queued · 0 failed$/m); // 78 columns: two spare
     expect(frame).toMatch(/^0\.05 3\/3 0\.954±0\.010 0\.756±0\.015 0\.198±0\.005 0\.600±0\.000 █+▀+ *$/m);
     expect(frame).not.toContain('Running');
     expect(frame).not.toContain('Failed');
@@ -134,8 +134,7 @@ describe('Dashboard', () => {
     app.stdin.write(UP);
     frame = await waitForFrame(app, (f) => /^› 2\./m.test(f));
     app.stdin.write('q');
-    await tick();
-    expect(onQuit).toHaveBeenCalledTimes(1);
+    await vi.waitFor(() => expect(onQuit).toHaveBeenCalledTimes(1));
   });
 
   it('with exitOnQuit false, reports q and Ctrl-C and stays open', async () => {
@@ -145,8 +144,7 @@ describe('Dashboard', () => {
     await waitForFrame(app, (f) => f.includes('Leaderboard'));
     app.stdin.write('q');
     app.stdin.write('\u0003');
-    await tick();
-    expect(onQuit).toHaveBeenCalledTimes(2);
+    await vi.waitFor(() => expect(onQuit).toHaveBeenCalledTimes(2));
     expect(app.lastFrame()).toContain('Leaderboard');
   });
 
@@ -163,8 +161,9 @@ describe('Dashboard', () => {
     expect(frame.split('\n')[0]).toMatch(/^✓ tau=0\.5 seed=\d  soft 0\.900 hard 0\.880 gap 0\.020/);
     expect(frame).toContain('Running · 1 trial ');
     // A new sweep in the same database does not take over the one shown.
+    const looks = vi.spyOn(reader, 'dataVersion');
     writeFixtureSweep(store, { name: 'other', swept: ['tau'], trials: tauTrials(1) });
-    await tick(100);
+    await vi.waitFor(() => expect(looks.mock.calls.length).toBeGreaterThan(3)); // it looked at the database since
     expect(app.lastFrame()).toContain('sweep tau-live');
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { summarize } from '@l2x/stats';
-import { apportion, bar, duration, fit, meanCi, oneLine, pad, pairBarText, settingsLabel, showSetting, sparkline } from './format.ts';
+import { apportion, bar, duration, fit, meanCi, oneLine, pad, pairBarText, settingsLabel, sparkline } from './format.ts';
+import { showSetting } from '@l2x/store';
 
 describe('format', () => {
   it('fits and pads text to a width', () => {

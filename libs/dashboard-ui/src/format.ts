@@ -4,6 +4,7 @@
  */
 import prettyMilliseconds from 'pretty-ms';
 import type { Summary } from '@l2x/stats';
+import { describeKey } from '@l2x/store';
 
 /** Cuts `text` to `width` columns, marking the cut with `…`. */
 export function fit(text: string, width: number): string {
@@ -121,17 +122,9 @@ export function pairBarText(soft: number, hard: number, lo: number, hi: number, 
     .join('');
 }
 
-/** `tau=0.1 k=3` from a trial's swept settings. */
+/** `tau=0.1 k=3` from a trial's swept settings ('' when nothing is swept). */
 export function settingsLabel(settings: Readonly<Record<string, unknown>>, names: readonly string[]): string {
-  return names.map((name) => `${name}=${showSetting(settings[name])}`).join(' ');
-}
-
-/** A setting value as people write it in a sweep file. */
-export function showSetting(value: unknown): string {
-  if (value === null || value === undefined) return '–';
-  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)));
-  if (typeof value === 'boolean') return value ? 'true' : 'false';
-  return String(value);
+  return names.length ? describeKey(settings, names, ' ') : '';
 }
 
 /** The first line of an error message, whitespace collapsed. */

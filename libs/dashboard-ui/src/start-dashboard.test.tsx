@@ -11,13 +11,9 @@ afterEach(() => {
   while (cleanups.length) cleanups.pop()!();
 });
 
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 15_000; // generous: CI runs two test projects at once on two cores, beside training workers
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+/** Waits for a condition; generous: CI runs two test projects at once on two cores, beside training workers. */
+const until = (check: () => boolean, what: string) =>
+  vi.waitFor(() => expect(check(), what).toBe(true), { timeout: 15_000, interval: 10 });
 
 describe('startDashboard', () => {
   it('opens the database read-only, draws the sweep, and on q calls onQuit, exits and closes it', async () => {

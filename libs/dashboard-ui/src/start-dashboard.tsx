@@ -37,6 +37,8 @@ export interface DashboardHandle {
   waitUntilExit(): Promise<void>;
   /** Closes the dashboard and gives the terminal back. */
   unmount(): void;
+  /** Reads the store once more, draws that as the last frame (the sweep's end state), then closes the dashboard. */
+  finish(): Promise<void>;
 }
 
 /**
@@ -53,8 +55,10 @@ export function startDashboard(options: StartDashboardOptions): DashboardHandle 
       reader.close();
     }
   };
+  const refresh: { current: (() => Promise<void>) | undefined } = { current: undefined };
   const instance = render(
     <Dashboard
+      refresh={refresh}
       reader={reader}
       sweep={options.sweep}
       onQuit={options.onQuit}
@@ -80,6 +84,11 @@ export function startDashboard(options: StartDashboardOptions): DashboardHandle 
   return {
     waitUntilExit: () => exited,
     unmount: () => {
+      instance.unmount();
+    },
+    finish: async () => {
+      // The last read, drawn (committed; unmounting flushes Ink's pending frame), then the terminal back.
+      await refresh.current?.();
       instance.unmount();
     },
   };

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ResultsReader, ResultsStore } from '@l2x/store';
 import { writeFixtureSweep } from '@l2x/store/fixtures';
 import { fixtureDb, tauInProgress, tauTrials } from '../test/fixtures.ts';
-import { MAX_LOOKUPS, SweepSource, readSnapshot, readTrials, refreshTrials, summaryColumns } from './sweep-source.ts';
+import { SweepSource, readConfigs, readSnapshot, statsColumns } from './sweep-source.ts';
 
 let db: ReturnType<typeof fixtureDb>;
 let reader: ResultsReader;
@@ -39,22 +39,20 @@ describe('SweepSource', () => {
     expect(next.state.snapshot.running.find((t) => t.id === running!.id)?.step).toBe(600);
   });
 
-  it('looks up only the trials that finished, and reports those that finished since the first look', () => {
+  it('reads the configurations again only when a trial finished, and reports those that finished since the first look', () => {
     const source = new SweepSource(reader, { recheckMs: Infinity });
-    const summary = vi.spyOn(reader, 'trialSummary');
-    const lookups = vi.spyOn(reader, 'trialByKey');
+    const configStats = vi.spyOn(reader, 'configStats');
     expect(source.poll().finished).toEqual([]); // already finished at the first look: not news
+    expect(configStats).toHaveBeenCalledTimes(1);
     const sweep = store.sweep('tau-live');
     const [a, b] = store.trials(sweep.id, ['running']);
     store.recordProgress([{ trialId: a!.id, step: 700 }]);
-    source.poll();
-    expect(summary).toHaveBeenCalledTimes(1);
+    expect(source.poll().finished).toEqual([]);
+    expect(configStats).toHaveBeenCalledTimes(1); // progress only
     store.completeTrial(a!.id, { metrics: { soft_acc: 0.9, hard_acc: 0.8, gap: 0.1, precision: 0.7 }, backend: 'cpu', trainMs: 5 });
     store.failTrial(b!.id, 'out of memory', 'cpu');
     const next = source.poll();
-    // The two that were running finished, as the counts confirm: no scan, two lookups.
-    expect(summary).toHaveBeenCalledTimes(1);
-    expect(lookups.mock.calls.map(([, key]) => key).sort()).toEqual([a!.key, b!.key].sort());
+    expect(configStats).toHaveBeenCalledTimes(2);
     expect(next.finished.map((e) => [e.status, e.label, e.seed, e.hard, e.error])).toEqual(
       expect.arrayContaining([
         ['completed', 'tau=0.5', a!.seed, 0.8, null],
@@ -62,8 +60,10 @@ describe('SweepSource', () => {
       ]),
     );
     expect(next.finished).toHaveLength(2);
+    expect(source.poll(true).finished).toEqual([]); // reported once
     if (next.state.kind !== 'ok') throw new Error('expected a snapshot');
-    expect(next.state.snapshot.trials).toEqual(readTrials(reader, store.sweep('tau-live')));
+    expect(next.state.snapshot.configs).toEqual(readConfigs(reader, store.sweep('tau-live')));
+    expect(next.state.snapshot.failed.map((t) => t.id)).toContain(b!.id);
   });
 
   it('rereads every few seconds while the sweep runs even when data_version stands still', () => {
@@ -105,48 +105,40 @@ describe('SweepSource', () => {
 });
 
 describe('readSnapshot', () => {
-  it('reads counts, runs, running trials with their loss curves and every trial with its metrics', () => {
+  it('reads counts, runs, running trials with their loss curves, the configurations and the failed trials', () => {
     const sweep = reader.sweep('tau-live');
     const { snapshot, read } = readSnapshot(reader, sweep);
-    expect(read).toBe('full');
+    expect(read).toBe('read');
     expect(snapshot.counts).toMatchObject({ completed: 10, running: 2, failed: 1, queued: 2, total: 15 });
     expect(snapshot.running).toHaveLength(2);
     expect(Object.values(snapshot.losses)).toEqual([[1.2, 0.9, 0.7, 0.65], [1.2, 0.9, 0.7, 0.65]]);
-    expect(snapshot.trials).toHaveLength(15);
-    const done = snapshot.trials.find((t) => t.status === 'completed' && t.settings.tau === 0.05 && t.seed === 0)!;
-    expect(done.metrics.hard_acc).toBeCloseTo(0.75, 12);
-    expect(snapshot.trials.find((t) => t.status === 'failed')?.error).toMatch(/^loss became NaN/);
+    expect(snapshot.configs).toHaveLength(5);
+    const first = snapshot.configs.find((c) => c.settings.tau === 0.05)!;
+    expect(first).toMatchObject({ trials: 3, completed: 3 });
+    // metricsFor(0, seed): hard = 0.75 + 0.006 · seed for seeds 0, 1, 2
+    expect(first.metrics.hard_acc!.sum / first.metrics.hard_acc!.n).toBeCloseTo(0.756, 12);
+    expect(snapshot.failed.map((t) => t.error)).toEqual([expect.stringMatching(/^loss became NaN/)]);
+    expect(snapshot.lastFinishedAt).not.toBeNull();
+    expect(snapshot.lastBackend).toBe('cpu');
     expect(readSnapshot(reader, sweep, snapshot).read).toBe('kept');
   });
 
-  it('after trials finish, looks up only those whose status moved, and gets what a full read gets', () => {
+  it('reads the configurations again after trials finish, and gets what a first read gets', () => {
     const sweep = reader.sweep('tau-live');
     const before = readSnapshot(reader, sweep).snapshot;
     const [a, b] = store.trials(sweep.id, ['running']);
-    const [queued] = store.trials(sweep.id, ['queued']);
     store.completeTrial(a!.id, { metrics: { soft_acc: 0.91, hard_acc: 0.82, gap: 0.09, precision: 0.7 }, backend: 'wasm', trainMs: 5 });
     store.failTrial(b!.id, 'boom', 'cpu');
-    store.claimTrial(queued!.id, { runId: store.runs(sweep.id)[0]!.id, worker: 0, device: null });
-    store.addTrials(sweep.id, [{ ...store.trial(a!.id), key: 'new-trial', seed: 9 }]);
-    const lookups = vi.spyOn(reader, 'trialByKey');
     const after = readSnapshot(reader, reader.sweep('tau-live'), before);
-    expect(after.read).toBe('incremental');
-    expect(lookups.mock.calls.map(([, key]) => key).sort()).toEqual([a!.key, b!.key, queued!.key, 'new-trial'].sort());
-    expect(after.snapshot.trials).toEqual(readTrials(reader, sweep));
-    expect(after.snapshot.trials.find((t) => t.key === a!.key)).toMatchObject({ status: 'completed', backend: 'wasm', metrics: { hard_acc: 0.82 } });
+    expect(after.read).toBe('read');
+    const fresh = readSnapshot(reader, reader.sweep('tau-live')).snapshot;
+    expect(after.snapshot.configs).toEqual(fresh.configs);
+    expect(after.snapshot.failed).toEqual(fresh.failed);
+    expect(after.snapshot.configs.find((c) => c.settings.tau === 0.5)).toMatchObject({ trials: 3, completed: 1 }); // one failed before, one now, one completed
   });
 
-  it('reads in full when trials went away or too many moved', () => {
-    const sweep = reader.sweep('tau-live');
-    const rows = readTrials(reader, sweep);
-    expect(refreshTrials(reader, sweep, [...rows, { ...rows[0]!, key: 'gone' }]).mode).toBe('full');
-    const moved = rows.map((r) => ({ ...r, status: 'queued' as const }));
-    expect(refreshTrials(reader, sweep, moved).mode).toBe(moved.length > MAX_LOOKUPS ? 'full' : 'incremental');
-    expect(refreshTrials(reader, sweep, rows)).toEqual({ trials: rows, mode: 'incremental' });
-  });
-
-  it('asks trial_summary only for known columns', () => {
-    expect(summaryColumns({ swept: ['tau', 'nonsense', 'seed'], metric: { name: 'loss', goal: 'minimize' } })).toEqual({
+  it('asks for known settings and the shown metrics only', () => {
+    expect(statsColumns({ swept: ['tau', 'nonsense', 'seed'], metric: { name: 'loss', goal: 'minimize' } })).toEqual({
       settings: ['tau'],
       metrics: ['soft_acc', 'hard_acc', 'gap', 'precision', 'loss'],
     });

@@ -2,148 +2,52 @@
  * What the dashboard reads from results.db, and when.
  *
  * Polling is cheap when nothing happens: `PRAGMA data_version` (a counter in shared memory) says whether another
- * connection committed since the last look, and only then are the tables read. Reads come in three sizes:
- *  - light, on every change: the sweep row, counts, runs, running trials and their loss curves (a few rows,
- *    each by index) — the sweeper commits progress several times a second;
- *  - by lookup, when the counts say trials finished and they are the ones that were running at the last look:
- *    the record and final metrics of just those (by key). A finished trial's settings and metrics never change,
- *    so the rest is kept;
- *  - incremental, when the counts do not add up that way (trials added or requeued, or one ran and finished
- *    between two looks): every trial's key and status (the cheapest scan `trial_summary` offers), then a lookup
- *    of each trial whose status moved;
- *  - full, at the first look (and when many trials moved at once): every trial's swept settings and final metrics
- *    from `trial_summary`. On 10,000 trials this is the one slow read (see bench/queries.bench.ts).
+ * connection committed since the last look, and only then is the store read:
+ *  - on every change: the sweep row, counts, runs, running trials and their loss curves, when a trial last
+ *    finished and the trials that finished since the last look (a few rows, each by index) — the sweeper
+ *    commits progress several times a second;
+ *  - when the counts say a trial finished, failed, was added or requeued (and at the first look): one row per
+ *    configuration with the moments of its metrics (`configStats`, kept by the store's triggers) and the failed
+ *    trials. On 10,000 trials that is 2,000 rows, never the trials themselves (see bench/queries.bench.ts).
  * Everything is re-read every few seconds while the sweep runs even if data_version stands still, in case the
  * reader shares its connection with the writer (data_version only counts other connections' commits).
  */
-import type { ResultsReader, SweepRecord, TrialRecord, TrialStatus } from '@l2x/store';
-import { TRIAL_SUMMARY_COLUMNS } from '@l2x/store';
-import { COMPARED_METRICS, finishedEntry, type FinishedEntry, type SweepSnapshot, type TrialRow } from './view-model.ts';
+import { TRIAL_SUMMARY_COLUMNS, type ConfigStats, type ResultsReader, type SweepRecord, type TrialRecord } from '@l2x/store';
+import { COMPARED_METRICS, finishedEntry, type FinishedEntry, type SweepSnapshot } from './view-model.ts';
 
-type SummaryColumn = (typeof TRIAL_SUMMARY_COLUMNS)[number];
+type MetricName = SweepRecord['metric']['name'];
 
-const BASE_COLUMNS = ['key', 'config_key', 'status', 'seed', 'started_at', 'finished_at', 'train_ms', 'backend', 'error'] as const;
-const KNOWN_COLUMNS = new Set<string>(TRIAL_SUMMARY_COLUMNS);
-
-/** Above this many trials whose status moved, one full read is cheaper than looking each up. */
-export const MAX_LOOKUPS = 200;
-
-/** The trial_summary columns one refresh asks for: swept settings, the compared metrics and the sweep's metric. */
-export function summaryColumns(sweep: Pick<SweepRecord, 'swept' | 'metric'>): { settings: SummaryColumn[]; metrics: SummaryColumn[] } {
-  const known = (names: readonly string[]) => [...new Set(names)].filter((n): n is SummaryColumn => KNOWN_COLUMNS.has(n) && n !== 'seed');
-  return { settings: known(sweep.swept), metrics: known([...COMPARED_METRICS, sweep.metric.name]) };
+/** The settings and metrics a refresh reads per configuration: the swept settings, the compared metrics and the sweep's metric. */
+export function statsColumns(sweep: Pick<SweepRecord, 'swept' | 'metric'>): { settings: string[]; metrics: MetricName[] } {
+  // Setting columns the store knows (trial_summary has each under its name), never the seed.
+  const settings = [...new Set(sweep.swept)].filter((name) => name !== 'seed' && (TRIAL_SUMMARY_COLUMNS as readonly string[]).includes(name));
+  return { settings, metrics: [...new Set<MetricName>([...COMPARED_METRICS, sweep.metric.name])] };
 }
 
-/** Every trial of the sweep with its swept settings and final metrics (the full read). */
-export function readTrials(reader: ResultsReader, sweep: SweepRecord): TrialRow[] {
-  const { settings, metrics } = summaryColumns(sweep);
-  const rows = reader.trialSummary(sweep.name, [...BASE_COLUMNS, ...settings, ...metrics]) as Record<string, unknown>[];
-  return rows.map((row) => ({
-    key: row.key as string,
-    configKey: row.config_key as string,
-    status: row.status as TrialStatus,
-    seed: row.seed as number,
-    startedAt: (row.started_at as string | null) ?? null,
-    finishedAt: (row.finished_at as string | null) ?? null,
-    trainMs: (row.train_ms as number | null) ?? null,
-    backend: (row.backend as string | null) ?? null,
-    error: (row.error as string | null) ?? null,
-    settings: Object.fromEntries(settings.map((name) => [name, row[name]])),
-    metrics: Object.fromEntries(metrics.map((name) => [name, typeof row[name] === 'number' ? (row[name] as number) : null])),
-  }));
+/** Every configuration of the sweep with the moments of the metrics shown. */
+export function readConfigs(reader: ResultsReader, sweep: SweepRecord): ConfigStats[] {
+  const { settings, metrics } = statsColumns(sweep);
+  return reader.configStats(sweep.id, settings, metrics);
 }
 
-/** One trial as a row, from its record and final metrics (the incremental read's lookups). */
-function rowOf(record: TrialRecord, sweep: SweepRecord, final: Record<string, number | null>): TrialRow {
-  const { settings, metrics } = summaryColumns(sweep);
-  const resolved = record.settings as unknown as Record<string, unknown>;
-  return {
-    key: record.key,
-    configKey: record.configKey,
-    status: record.status,
-    seed: record.seed,
-    startedAt: record.startedAt,
-    finishedAt: record.finishedAt,
-    trainMs: record.trainMs,
-    backend: record.backend,
-    error: record.error,
-    settings: Object.fromEntries(settings.map((name) => [name, resolved[name] ?? null])),
-    metrics: Object.fromEntries(metrics.map((name) => [name, typeof final[name] === 'number' ? final[name] : null])),
-  };
-}
-
-/**
- * The trials again, knowing `previous` (the same sweep's rows from the last read): one scan of keys and statuses,
- * then a lookup of each trial whose status moved or that is new. Falls back to the full read when trials went
- * away or too many moved. Returns how it read.
- */
-export function refreshTrials(reader: ResultsReader, sweep: SweepRecord, previous: readonly TrialRow[]): { trials: TrialRow[]; mode: 'incremental' | 'full' } {
-  const known = new Map(previous.map((row) => [row.key, row]));
-  const statuses = reader.trialSummary(sweep.name, ['key', 'status']) as { key: string; status: TrialStatus }[];
-  const moved = statuses.filter(({ key, status }) => known.get(key)?.status !== status);
-  const stillThere = statuses.length - moved.filter(({ key }) => !known.has(key)).length;
-  if (moved.length > MAX_LOOKUPS || stillThere !== previous.length) return { trials: readTrials(reader, sweep), mode: 'full' };
-  const fresh = new Map<string, TrialRow>();
-  for (const { key } of moved) {
-    const record = reader.trialByKey(sweep.id, key);
-    if (!record) return { trials: readTrials(reader, sweep), mode: 'full' }; // deleted meanwhile
-    fresh.set(key, rowOf(record, sweep, record.status === 'completed' ? reader.finalMetrics(record.id) : {}));
-  }
-  return { trials: statuses.map(({ key }) => fresh.get(key) ?? known.get(key)!), mode: 'incremental' };
-}
-
-/** What decides whether the trials are read again: a trial finished, failed, was added or requeued, or the sweep changed. */
-function trialsSignature(sweep: SweepRecord, counts: SweepSnapshot['counts']): string {
+/** What decides whether the configurations are read again: a trial finished, failed, was added or requeued, or the sweep changed. */
+function configsSignature(sweep: SweepRecord, counts: SweepSnapshot['counts']): string {
   return [sweep.id, sweep.updatedAt, sweep.swept.join(','), sweep.metric.name, counts.total, counts.completed, counts.failed].join('|');
 }
 
-/** How a refresh read the trials: not at all (nothing finished), by lookup, incrementally, or in full. */
-export type TrialsRead = 'kept' | 'lookup' | 'incremental' | 'full';
+/** How a refresh read the configurations: not at all (nothing finished) or again. */
+export type ConfigsRead = 'kept' | 'read';
 
 /**
- * The trials after the ones running at the last look finished, looking up only those; undefined when the counts
- * say more happened than that (then the incremental read finds out what).
- */
-export function lookUpFinished(
-  reader: ResultsReader,
-  sweep: SweepRecord,
-  previous: SweepSnapshot,
-  now: { counts: SweepSnapshot['counts']; running: readonly TrialRecord[] },
-): TrialRow[] | undefined {
-  if (now.counts.total !== previous.counts.total) return undefined;
-  const still = new Set(now.running.map((t) => t.id));
-  const gone = previous.running.filter((t) => !still.has(t.id));
-  if (gone.length === 0 || gone.length > MAX_LOOKUPS) return undefined;
-  const at = new Map(gone.map((t) => [t.key, -1]));
-  previous.trials.forEach((row, i) => {
-    if (at.has(row.key)) at.set(row.key, i);
-  });
-  const trials = previous.trials.slice();
-  for (const t of gone) {
-    const record = reader.trialByKey(sweep.id, t.key);
-    const i = at.get(t.key)!;
-    if (!record || i < 0) return undefined;
-    trials[i] = rowOf(record, sweep, record.status === 'completed' ? reader.finalMetrics(record.id) : {});
-  }
-  let completed = 0;
-  let failed = 0;
-  for (const row of trials) {
-    if (row.status === 'completed') completed += 1;
-    else if (row.status === 'failed') failed += 1;
-  }
-  return completed === now.counts.completed && failed === now.counts.failed ? trials : undefined;
-}
-
-/**
- * One refresh of a sweep. With `previous` (the same sweep's last snapshot), the trials are read again only when
- * the counts say one finished, and then incrementally; `full: true` forces the full read (the benchmark measures each).
+ * One refresh of a sweep. With `previous` (the same sweep's last snapshot), the configurations and failed trials
+ * are read again only when the counts say a trial finished; `full: true` forces it (the benchmark measures each).
  */
 export function readSnapshot(
   reader: ResultsReader,
   sweep: SweepRecord,
   previous?: SweepSnapshot,
   options: { full?: boolean } = {},
-): { snapshot: SweepSnapshot; read: TrialsRead } {
+): { snapshot: SweepSnapshot; read: ConfigsRead } {
   // The same record when nothing in it changed, so that what is computed from it need not be again.
   if (previous && JSON.stringify(previous.sweep) === JSON.stringify(sweep)) sweep = previous.sweep;
   const counts = reader.counts(sweep.id);
@@ -152,21 +56,12 @@ export function readSnapshot(
   const losses: Record<number, number[]> = {};
   for (const point of reader.metricPoints(sweep.id, { names: ['loss'], trialIds: running.map((t) => t.id) }))
     if (point.value !== null) (losses[point.trialId] ??= []).push(point.value);
-  const same = !options.full && previous !== undefined && previous.sweep.id === sweep.id;
-  let trials: TrialRow[];
-  let read: TrialsRead;
-  if (same && trialsSignature(previous.sweep, previous.counts) === trialsSignature(sweep, counts)) {
-    trials = previous.trials;
-    read = 'kept';
-  } else if (same && previous.sweep.swept.join(',') === sweep.swept.join(',') && previous.sweep.metric.name === sweep.metric.name) {
-    const looked = lookUpFinished(reader, sweep, previous, { counts, running });
-    if (looked) [trials, read] = [looked, 'lookup'];
-    else ({ trials, mode: read } = refreshTrials(reader, sweep, previous.trials));
-  } else {
-    trials = readTrials(reader, sweep);
-    read = 'full';
-  }
-  return { snapshot: { sweep, counts, runs, running, losses, trials }, read };
+  const keep = !options.full && previous !== undefined && previous.sweep.id === sweep.id && configsSignature(previous.sweep, previous.counts) === configsSignature(sweep, counts);
+  const configs = keep ? previous.configs : readConfigs(reader, sweep);
+  const failed: TrialRecord[] = keep ? previous.failed : reader.trials(sweep.id, ['failed']);
+  const lastFinishedAt = reader.lastFinishedAt(sweep.id);
+  const lastBackend = keep && previous.lastFinishedAt === lastFinishedAt ? previous.lastBackend : reader.lastBackend(sweep.id);
+  return { snapshot: { sweep, counts, runs, running, losses, configs, failed, lastFinishedAt, lastBackend }, read: keep ? 'kept' : 'read' };
 }
 
 export type SourceState =
@@ -200,8 +95,10 @@ export class SweepSource {
   private lastRead = -Infinity;
   private state: SourceState | undefined;
   private name: string | undefined;
-  private seen: Map<string, string> | undefined;
   private seenSweepId: number | undefined;
+  /** The finish time of the last finished trial seen, and the trials seen that finished just then. */
+  private seenUntil: string | null = null;
+  private seenAt = new Set<string>();
   private readonly clock: () => number;
   private readonly recheckMs: number;
   private readonly maxFinished: number;
@@ -254,7 +151,7 @@ export class SweepSource {
       const previous = this.snapshot;
       const { snapshot, read } = readSnapshot(this.reader, sweep, previous);
       this.state = { kind: 'ok', snapshot };
-      return { changed: true, state: this.state, finished: read === 'kept' ? [] : this.newlyFinished(snapshot) };
+      return { changed: true, state: this.state, finished: read === 'kept' && snapshot.lastFinishedAt === previous?.lastFinishedAt ? [] : this.newlyFinished(snapshot) };
     } catch (error) {
       return this.failed(error);
     }
@@ -267,22 +164,30 @@ export class SweepSource {
     return { changed: true, state: this.state, finished: [] };
   }
 
-  /** Trials whose finished state is new since the last look; the first look of a sweep only takes note. */
+  /**
+   * Trials that completed or failed since the last look (read by their finish time); the first look of a sweep
+   * only takes note of where it stands.
+   */
   private newlyFinished(snapshot: SweepSnapshot): FinishedEntry[] {
-    const first = this.seen === undefined || this.seenSweepId !== snapshot.sweep.id;
+    const sweepId = snapshot.sweep.id;
+    const first = this.seenSweepId !== sweepId;
     if (first) {
-      this.seen = new Map();
-      this.seenSweepId = snapshot.sweep.id;
+      this.seenSweepId = sweepId;
+      this.seenUntil = snapshot.lastFinishedAt;
+      this.seenAt = new Set();
     }
-    const seen = this.seen!;
-    const out: FinishedEntry[] = [];
-    for (const trial of snapshot.trials) {
-      if (trial.status !== 'completed' && trial.status !== 'failed') continue;
-      if (seen.get(trial.key) === trial.status) continue;
-      seen.set(trial.key, trial.status);
-      if (!first) out.push(finishedEntry(trial, snapshot.sweep.swept));
-    }
-    out.sort((a, b) => (a.finishedAt ?? '').localeCompare(b.finishedAt ?? ''));
-    return out.slice(-this.maxFinished);
+    if (snapshot.lastFinishedAt === null) return [];
+    const trials = this.reader.finishedSince(sweepId, this.seenUntil, this.maxFinished + this.seenAt.size);
+    // Trials that finished in the same millisecond as the last one seen may have been seen already.
+    const fresh = trials.filter((t) => !this.seenAt.has(`${t.key}|${t.finishedAt}`));
+    const last = trials.at(-1)?.finishedAt ?? this.seenUntil;
+    if (last !== this.seenUntil) this.seenAt = new Set();
+    for (const t of trials) if (t.finishedAt === last) this.seenAt.add(`${t.key}|${t.finishedAt}`);
+    this.seenUntil = last;
+    if (first) return [];
+    return fresh
+      .filter((t) => t.status === 'completed' || t.status === 'failed')
+      .slice(-this.maxFinished)
+      .map((t) => finishedEntry(t, snapshot.sweep.swept));
   }
 }

@@ -7,30 +7,15 @@ import {
   compareBy,
   groupings,
   leaderboard,
+  meanTrialMs,
   sortKeys,
   timing,
-  trialDurations,
   windowAround,
-  type TrialRow,
 } from './view-model.ts';
+import { configsOf, type TestTrial } from '../test/configs.ts';
 
-let n = 0;
-function row(settings: Record<string, unknown>, seed: number, metrics: Record<string, number | null>, extra: Partial<TrialRow> = {}): TrialRow {
-  n += 1;
-  return {
-    key: `k${n}`,
-    configKey: JSON.stringify(settings),
-    status: 'completed',
-    seed,
-    startedAt: null,
-    finishedAt: null,
-    trainMs: null,
-    backend: 'cpu',
-    error: null,
-    settings,
-    metrics,
-    ...extra,
-  };
+function row(settings: Record<string, unknown>, _seed: number, metrics: Record<string, number | null>, extra: Partial<TestTrial> = {}): TestTrial {
+  return { configKey: JSON.stringify(settings), status: 'completed', startedAt: null, finishedAt: null, trainMs: null, settings, metrics, ...extra };
 }
 
 const counts = (c: Partial<StatusCounts>): StatusCounts => {
@@ -54,7 +39,7 @@ describe('compareBy', () => {
       row({ tau: 0.1 }, 1, { soft_acc: 0.93, hard_acc: 0.74, gap: 0.19, precision: 0.62 }),
       row({ tau: 0.1 }, 2, { soft_acc: null, hard_acc: null, gap: null, precision: null }, { status: 'queued' }),
     ];
-    const rows = compareBy(trials, 'tau');
+    const rows = compareBy(configsOf(trials), 'tau');
     expect(rows.map((r) => [r.value, r.done, r.total])).toEqual([['0.1', 2, 3], ['0.5', 1, 1]]);
     expect(rows[0]!.soft.mean).toBeCloseTo(0.94, 12);
     expect(rows[0]!.hard.n).toBe(2);
@@ -66,11 +51,11 @@ describe('compareBy', () => {
 
   it('orders numbers numerically and words alphabetically', () => {
     const trials = [row({ k: 10 }, 0, {}), row({ k: 2 }, 0, {}), row({ k: 'x' }, 0, {})];
-    expect(compareBy(trials, 'k').map((r) => r.value)).toEqual(['2', '10', 'x']);
+    expect(compareBy(configsOf(trials), 'k').map((r) => r.value)).toEqual(['2', '10', 'x']);
   });
 
   it('puts the bars axis a round number below the lowest accuracy', () => {
-    const rows = compareBy([row({ tau: 1 }, 0, { soft_acc: 0.93, hard_acc: 0.71 })], 'tau');
+    const rows = compareBy(configsOf([row({ tau: 1 }, 0, { soft_acc: 0.93, hard_acc: 0.71 })]), 'tau');
     expect(barAxis(rows)).toEqual({ lo: 0.6, hi: 1 });
     expect(barAxis([])).toEqual({ lo: 0, hi: 1 });
   });
@@ -86,10 +71,10 @@ describe('leaderboard', () => {
   ];
 
   it('ranks configurations by the mean over seeds, by the goal, missing values last', () => {
-    const board = leaderboard(trials, ['tau'], { metric: 'hard_acc', goal: 'maximize' });
+    const board = leaderboard(configsOf(trials), ['tau'], { metric: 'hard_acc', goal: 'maximize' });
     expect(board.map((r) => [r.rank, r.label, r.n])).toEqual([[1, 'tau=0.5', 1], [2, 'tau=0.1', 2], [3, 'tau=1', 1]]);
     expect(board[1]!.value.mean).toBeCloseTo(0.75, 12);
-    const byGap = leaderboard(trials, ['tau'], { metric: 'gap', goal: 'minimize' });
+    const byGap = leaderboard(configsOf(trials), ['tau'], { metric: 'gap', goal: 'minimize' });
     expect(byGap.map((r) => r.label)).toEqual(['tau=1', 'tau=0.1', 'tau=0.5']);
   });
 
@@ -110,7 +95,7 @@ describe('timing', () => {
       row({}, 1, {}, { startedAt: at(0), finishedAt: at(140) }),
     ];
     const running = [runningTrial({ step: 500, steps: 1000, startedAt: at(140) })];
-    const result = timing({ counts: counts({ completed: 2, running: 1, queued: 3 }), runs: [run({ startedAt: at(0), workers: 2 })], running, trials }, t0 + 200_000);
+    const result = timing({ counts: counts({ completed: 2, running: 1, queued: 3 }), runs: [run({ startedAt: at(0), workers: 2 })], running, configs: configsOf(trials), lastFinishedAt: at(140) }, t0 + 200_000);
     expect(result.state).toBe('running');
     expect(result.trialMs).toBe(120_000);
     expect(result.elapsedMs).toBe(200_000);
@@ -120,7 +105,7 @@ describe('timing', () => {
 
   it('uses the running trials pace before any trial completed', () => {
     const running = [runningTrial({ step: 250, steps: 1000, startedAt: at(0) })];
-    const result = timing({ counts: counts({ running: 1, queued: 1 }), runs: [run({ startedAt: at(0), workers: 1 })], running, trials: [] }, t0 + 50_000);
+    const result = timing({ counts: counts({ running: 1, queued: 1 }), runs: [run({ startedAt: at(0), workers: 1 })], running, configs: [], lastFinishedAt: null }, t0 + 50_000);
     expect(result.trialMs).toBe(200_000);
     expect(result.etaMs).toBe(150_000 + 200_000);
   });
@@ -128,23 +113,29 @@ describe('timing', () => {
   it('is done with no time left, and counts runs without the pauses between them', () => {
     const trials = [row({}, 0, {}, { startedAt: at(10), finishedAt: at(60) })];
     const runs = [run({ id: 1, startedAt: at(0), finishedAt: at(30), status: 'interrupted' }), run({ id: 2, startedAt: at(1000), finishedAt: null })];
-    const result = timing({ counts: counts({ completed: 1 }), runs, running: [], trials: [row({}, 0, {}, { startedAt: at(1000), finishedAt: at(1040) }), ...trials] }, t0 + 5_000_000);
+    const all = [row({}, 0, {}, { startedAt: at(1000), finishedAt: at(1040) }), ...trials];
+    const result = timing({ counts: counts({ completed: 1 }), runs, running: [], configs: configsOf(all), lastFinishedAt: at(1040) }, t0 + 5_000_000);
     expect(result).toMatchObject({ state: 'done', etaMs: 0, elapsedMs: 70_000 });
   });
 
   it('says stopped when trials are left but no sweeper runs, and waiting before the first run', () => {
-    expect(timing({ counts: counts({ queued: 2 }), runs: [run({ finishedAt: at(10), status: 'interrupted' })], running: [], trials: [] }, t0).state).toBe('stopped');
-    expect(timing({ counts: counts({ queued: 2 }), runs: [], running: [], trials: [] }, t0)).toMatchObject({ state: 'waiting', etaMs: undefined, elapsedMs: undefined });
+    expect(timing({ counts: counts({ queued: 2 }), runs: [run({ finishedAt: at(10), status: 'interrupted' })], running: [], configs: [], lastFinishedAt: at(10) }, t0).state).toBe('stopped');
+    expect(timing({ counts: counts({ queued: 2 }), runs: [], running: [], configs: [], lastFinishedAt: null }, t0)).toMatchObject({ state: 'waiting', etaMs: undefined, elapsedMs: undefined });
   });
 
-  it('takes wall time, or training time when timestamps are missing', () => {
-    expect(trialDurations([row({}, 0, {}, { startedAt: at(0), finishedAt: at(3) }), row({}, 0, {}, { trainMs: 42 }), row({}, 0, {}, { status: 'failed' })])).toEqual([3000, 42]);
+  it('takes the mean wall time of a completed trial from the configurations', () => {
+    const configs = [
+      { configKey: 'a', settings: {}, trials: 2, completed: 2, wallMs: { n: 2, sum: 3000 }, metrics: {} },
+      { configKey: 'b', settings: {}, trials: 2, completed: 1, wallMs: { n: 1, sum: 42 }, metrics: {} },
+    ];
+    expect(meanTrialMs(configs)).toBe(3042 / 3);
+    expect(meanTrialMs([])).toBeUndefined();
   });
 
   it('reports the backend a trial ran on, else the one the run asked for', () => {
-    expect(backendOf({ running: [runningTrial({ backend: 'wasm' })], runs: [run({})], trials: [] })).toBe('wasm');
-    expect(backendOf({ running: [], runs: [run({})], trials: [row({}, 0, {}, { backend: 'cpu', finishedAt: at(1) })] })).toBe('cpu');
-    expect(backendOf({ running: [], runs: [run({ backend: 'auto' })], trials: [] })).toBe('auto');
+    expect(backendOf({ running: [runningTrial({ backend: 'wasm' })], runs: [run({})], lastBackend: 'cpu' })).toBe('wasm');
+    expect(backendOf({ running: [], runs: [run({})], lastBackend: 'cpu' })).toBe('cpu');
+    expect(backendOf({ running: [], runs: [run({ backend: 'auto' })], lastBackend: null })).toBe('auto');
   });
 });
 
@@ -170,6 +161,6 @@ describe('layout', () => {
 
   it('offers the swept settings that vary first for grouping', () => {
     const trials = [row({ anneal: 'constant', tau: 0.1 }, 0, {}), row({ anneal: 'constant', tau: 0.5 }, 0, {})];
-    expect(groupings({ swept: ['anneal', 'tau'] }, trials)).toEqual(['tau', 'anneal']);
+    expect(groupings({ swept: ['anneal', 'tau'] }, configsOf(trials))).toEqual(['tau', 'anneal']);
   });
 });

@@ -3,26 +3,23 @@
  * leaderboard of configurations, progress, elapsed time and ETA, and how the screen's rows are shared.
  * Pure functions of a snapshot and the clock, so that every number on screen is tested without a terminal.
  */
-import { summarize, type Summary } from '@l2x/stats';
-import type { Goal, RunRecord, StatusCounts, SweepRecord, TrialRecord, TrialStatus } from '@l2x/store';
-import { settingsLabel, showSetting } from './format.ts';
-
-/** One trial as the dashboard reads it from the `trial_summary` view (swept settings and final metrics). */
-export interface TrialRow {
-  key: string;
-  configKey: string;
-  status: TrialStatus;
-  seed: number;
-  startedAt: string | null;
-  finishedAt: string | null;
-  trainMs: number | null;
-  backend: string | null;
-  error: string | null;
-  /** The swept settings of this trial. */
-  settings: Record<string, unknown>;
-  /** Final metrics (completed trials); null when missing. */
-  metrics: Record<string, number | null>;
-}
+import type { Summary } from '@l2x/stats';
+import { settingsLabel } from './format.ts';
+import {
+  describeKey,
+  groupConfigs,
+  meanOf,
+  rankGroups,
+  showSetting,
+  summaryOf,
+  type ConfigStats,
+  type FinishedTrial,
+  type Goal,
+  type RunRecord,
+  type StatusCounts,
+  type SweepRecord,
+  type TrialRecord,
+} from '@l2x/store';
 
 /** Everything one refresh reads from the store. */
 export interface SweepSnapshot {
@@ -32,8 +29,13 @@ export interface SweepSnapshot {
   running: TrialRecord[];
   /** Loss curve (eval points in step order) of each running trial, by trial id. */
   losses: Record<number, number[]>;
-  /** Every trial of the sweep, any status. */
-  trials: TrialRow[];
+  /** One row per configuration (swept settings, moments of the compared metrics and the sweep's metric). */
+  configs: ConfigStats[];
+  /** The failed trials. */
+  failed: TrialRecord[];
+  /** When a trial last finished, and the backend the last finished trial ran on. */
+  lastFinishedAt: string | null;
+  lastBackend: string | null;
 }
 
 /** The four numbers the comparison puts side by side. */
@@ -51,50 +53,20 @@ export interface ComparisonRow {
   precision: Summary;
 }
 
-function compareValues(a: unknown, b: unknown): number {
-  if (typeof a === 'number' && typeof b === 'number') return a - b;
-  if (typeof a === 'number') return -1;
-  if (typeof b === 'number') return 1;
-  return showSetting(a).localeCompare(showSetting(b));
-}
-
 /**
- * One row per value of `setting`: soft and hard accuracy, the gap and precision over the completed trials with
- * that value (its seeds, and the other swept settings' values when more than one is swept).
+ * One row per value of `setting`, in value order: soft and hard accuracy, the gap and precision over the completed
+ * trials with that value (its seeds, and the other swept settings' values when more than one is swept).
  */
-export function compareBy(trials: readonly TrialRow[], setting: string): ComparisonRow[] {
-  // Grouped by the raw value (cheap), then by how it shows (0.30000000000000004 and 0.3 are one row).
-  const byRaw = new Map<unknown, { done: TrialRow[]; total: number }>();
-  for (const trial of trials) {
-    const raw = trial.settings[setting];
-    let group = byRaw.get(raw);
-    if (!group) byRaw.set(raw, (group = { done: [], total: 0 }));
-    group.total += 1;
-    if (trial.status === 'completed') group.done.push(trial);
-  }
-  const groups = new Map<string, { raw: unknown; done: TrialRow[]; total: number }>();
-  for (const [raw, group] of byRaw) {
-    const value = showSetting(raw);
-    const same = groups.get(value);
-    if (same) {
-      same.done.push(...group.done);
-      same.total += group.total;
-    } else groups.set(value, { raw, ...group });
-  }
-  return [...groups.entries()]
-    .sort(([, a], [, b]) => compareValues(a.raw, b.raw))
-    .map(([value, group]) => {
-      const of = (metric: string) => summarize(group.done.map((t) => t.metrics[metric]));
-      return {
-        value,
-        done: group.done.length,
-        total: group.total,
-        soft: of('soft_acc'),
-        hard: of('hard_acc'),
-        gap: of('gap'),
-        precision: of('precision'),
-      };
-    });
+export function compareBy(configs: readonly ConfigStats[], setting: string): ComparisonRow[] {
+  return groupConfigs(configs, { by: [setting] }).map((group) => ({
+    value: showSetting(group.key[setting]),
+    done: group.completed,
+    total: group.trials,
+    soft: summaryOf(group, 'soft_acc'),
+    hard: summaryOf(group, 'hard_acc'),
+    gap: summaryOf(group, 'gap'),
+    precision: summaryOf(group, 'precision'),
+  }));
 }
 
 /**
@@ -147,55 +119,29 @@ export interface LeaderRow {
 }
 
 /** Configurations (a configuration's seeds pooled) with at least one completed trial, best first by `sort`. */
-export function leaderboard(trials: readonly TrialRow[], swept: readonly string[], sort: SortKey): LeaderRow[] {
-  const configs = new Map<string, TrialRow[]>();
-  for (const trial of trials) {
-    if (trial.status !== 'completed') continue;
-    const list = configs.get(trial.configKey);
-    if (list) list.push(trial);
-    else configs.set(trial.configKey, [trial]);
-  }
-  const mean = (list: readonly TrialRow[], metric: string) => {
-    let sum = 0;
-    let n = 0;
-    for (const t of list) {
-      const v = t.metrics[metric];
-      if (typeof v === 'number' && Number.isFinite(v)) {
-        sum += v;
-        n += 1;
-      }
-    }
-    return n ? sum / n : NaN;
-  };
-  const rows = [...configs.entries()].map(([configKey, list]): LeaderRow & { mean: number } => {
+export function leaderboard(configs: readonly ConfigStats[], swept: readonly string[], sort: SortKey): LeaderRow[] {
+  return rankGroups(groupConfigs(configs, { keySettings: swept }), sort.metric, sort.goal, swept).map(({ rank, group }) => {
     let value: Summary | undefined;
     return {
-      configKey,
-      rank: 0,
-      label: settingsLabel(list[0]!.settings, swept) || 'all trials',
-      values: swept.map((name) => showSetting(list[0]!.settings[name])),
-      n: list.length,
-      mean: mean(list, sort.metric),
-      // The interval (a t quantile per configuration) only for the rows that are shown.
-      get value() {
-        return (value ??= summarize(list.map((t) => t.metrics[sort.metric])));
+      configKey: group.configKeys[0]!,
+      rank,
+      // Labels and the interval (a t quantile per configuration) only for the rows that are shown.
+      get label() {
+        return describeKey(group.key, swept, ' ');
       },
-      soft: mean(list, 'soft_acc'),
-    hard: mean(list, 'hard_acc'),
-    gap: mean(list, 'gap'),
-    precision: mean(list, 'precision'),
+      get values() {
+        return swept.map((name) => showSetting(group.key[name]));
+      },
+      n: group.completed,
+      get value() {
+        return (value ??= summaryOf(group, sort.metric));
+      },
+      soft: meanOf(group, 'soft_acc'),
+      hard: meanOf(group, 'hard_acc'),
+      gap: meanOf(group, 'gap'),
+      precision: meanOf(group, 'precision'),
     };
   });
-  const sign = sort.goal === 'maximize' ? -1 : 1;
-  rows.sort((a, b) => {
-    const av = a.mean;
-    const bv = b.mean;
-    if (Number.isFinite(av) !== Number.isFinite(bv)) return Number.isFinite(av) ? -1 : 1; // missing values last
-    if (Number.isFinite(av) && av !== bv) return sign * (av - bv);
-    return a.label < b.label ? -1 : a.label > b.label ? 1 : a.configKey < b.configKey ? -1 : a.configKey > b.configKey ? 1 : 0;
-  });
-  rows.forEach((row, i) => (row.rank = i + 1));
-  return rows;
 }
 
 /** Where the sweep stands: running (a sweeper is at it), done, stopped with trials left, or not started. */
@@ -212,35 +158,15 @@ export interface Timing {
 
 const time = (iso: string | null | undefined): number => (iso ? Date.parse(iso) : NaN);
 
-/** Wall time of each completed trial (start to finish), or its training time when the timestamps are missing. */
-export function trialDurations(trials: readonly TrialRow[]): number[] {
-  const cached = durationsCache.get(trials);
-  if (cached) return cached;
-  const out: number[] = [];
-  for (const t of trials) {
-    if (t.status !== 'completed') continue;
-    const wall = time(t.finishedAt) - time(t.startedAt);
-    if (Number.isFinite(wall) && wall >= 0) out.push(wall);
-    else if (t.trainMs !== null && Number.isFinite(t.trainMs)) out.push(t.trainMs);
+/** Mean wall time of a completed trial (start to finish, else training time); undefined before one completes. */
+export function meanTrialMs(configs: readonly ConfigStats[]): number | undefined {
+  let n = 0;
+  let sum = 0;
+  for (const c of configs) {
+    n += c.wallMs.n;
+    sum += c.wallMs.sum;
   }
-  durationsCache.set(trials, out);
-  return out;
-}
-
-/** Trials arrays are kept between refreshes until a trial finishes: their durations are worked out once. */
-const durationsCache = new WeakMap<readonly TrialRow[], number[]>();
-const lastFinishCache = new WeakMap<readonly TrialRow[], number>();
-
-/** When the last trial finished (ISO times compare as text). */
-function lastFinished(trials: readonly TrialRow[]): number {
-  let at = lastFinishCache.get(trials);
-  if (at === undefined) {
-    let last = '';
-    for (const t of trials) if (t.finishedAt && t.finishedAt > last) last = t.finishedAt;
-    at = last ? Date.parse(last) : -Infinity;
-    lastFinishCache.set(trials, at);
-  }
-  return at;
+  return n > 0 ? sum / n : undefined;
 }
 
 /**
@@ -248,11 +174,11 @@ function lastFinished(trials: readonly TrialRow[]): number {
  * left — pending trials whole, running ones by the share of steps they have left — at the mean duration of a
  * completed trial, divided among the workers. Before any trial completes, the running trials' pace says it.
  */
-export function timing(snapshot: Pick<SweepSnapshot, 'counts' | 'runs' | 'running' | 'trials'>, now: number): Timing {
-  const { counts, runs, running, trials } = snapshot;
+export function timing(snapshot: Pick<SweepSnapshot, 'counts' | 'runs' | 'running' | 'configs' | 'lastFinishedAt'>, now: number): Timing {
+  const { counts, runs, running, configs } = snapshot;
   const pending = counts.queued + counts.interrupted;
   const latest = runs[runs.length - 1];
-  const lastFinish = lastFinished(trials);
+  const lastFinish = snapshot.lastFinishedAt ? Date.parse(snapshot.lastFinishedAt) : -Infinity;
   const live = latest !== undefined && latest.finishedAt === null && latest.status === 'running' && (counts.running > 0 || pending > 0);
   const state: SweepState =
     counts.total > 0 && pending === 0 && counts.running === 0 ? 'done' : live ? 'running' : runs.length === 0 ? 'waiting' : 'stopped';
@@ -272,8 +198,7 @@ export function timing(snapshot: Pick<SweepSnapshot, 'counts' | 'runs' | 'runnin
     });
   }
 
-  const durations = trialDurations(trials);
-  let trialMs: number | undefined = durations.length ? durations.reduce((a, b) => a + b, 0) / durations.length : undefined;
+  let trialMs = meanTrialMs(configs);
   if (trialMs === undefined) {
     // No completed trial yet: extrapolate the running ones' pace.
     const paces = running
@@ -294,13 +219,10 @@ export function timing(snapshot: Pick<SweepSnapshot, 'counts' | 'runs' | 'runnin
 }
 
 /** The backend trials actually run on (a running trial's, else the last finished one's), else what the run asked for. */
-export function backendOf(snapshot: Pick<SweepSnapshot, 'running' | 'runs' | 'trials'>): string | null {
+export function backendOf(snapshot: Pick<SweepSnapshot, 'running' | 'runs' | 'lastBackend'>): string | null {
   const running = snapshot.running.find((t) => t.backend);
   if (running) return running.backend;
-  let last: TrialRow | undefined;
-  for (const t of snapshot.trials)
-    if (t.backend && t.finishedAt && (!last || t.finishedAt > last.finishedAt!)) last = t;
-  return last?.backend ?? snapshot.runs[snapshot.runs.length - 1]?.backend ?? null;
+  return snapshot.lastBackend ?? snapshot.runs[snapshot.runs.length - 1]?.backend ?? null;
 }
 
 export interface Section {
@@ -343,10 +265,10 @@ export function windowAround(length: number, size: number, selected: number, pre
 }
 
 /** Swept settings that can group the comparison, the ones with more than one value first. */
-export function groupings(sweep: Pick<SweepRecord, 'swept'>, trials: readonly TrialRow[]): string[] {
+export function groupings(sweep: Pick<SweepRecord, 'swept'>, configs: readonly ConfigStats[]): string[] {
   const distinct = (name: string) => {
     const values = new Set<unknown>();
-    for (const t of trials) if (values.add(t.settings[name]).size > 1) return 2;
+    for (const c of configs) if (values.add(c.settings[name]).size > 1) return 2;
     return values.size;
   };
   const names = sweep.swept.filter((name) => name !== 'seed');
@@ -367,12 +289,13 @@ export interface FinishedEntry {
   durationMs: number | undefined;
 }
 
-export function finishedEntry(trial: TrialRow, swept: readonly string[]): FinishedEntry {
+export function finishedEntry(trial: FinishedTrial, swept: readonly string[]): FinishedEntry {
   const wall = time(trial.finishedAt) - time(trial.startedAt);
+  const params = trial.params as Record<string, unknown>;
   return {
     key: trial.key,
     status: trial.status === 'failed' ? 'failed' : 'completed',
-    label: settingsLabel(trial.settings, swept),
+    label: settingsLabel(params, swept),
     seed: trial.seed,
     soft: trial.metrics.soft_acc ?? null,
     hard: trial.metrics.hard_acc ?? null,

@@ -1,5 +1,6 @@
 /** Helpers for ink-testing-library: resize the fake terminal, wait for a frame, check a frame fits. */
 import type { render } from 'ink-testing-library';
+import { vi } from 'vitest';
 
 type App = ReturnType<typeof render>;
 
@@ -11,17 +12,16 @@ export function resize(app: App, columns: number, rows = 24): void {
 }
 
 /** Waits until `check` holds for the last frame (or fails with that frame). */
-export async function waitForFrame(app: App, check: (frame: string) => boolean, timeoutMs = 15_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const frame = app.lastFrame() ?? '';
-    if (check(frame)) return frame;
-    if (Date.now() > deadline) throw new Error(`no frame matched in ${timeoutMs} ms; last frame:\n${frame}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+export function waitForFrame(app: App, check: (frame: string) => boolean, timeoutMs = 15_000): Promise<string> {
+  return vi.waitFor(
+    () => {
+      const frame = app.lastFrame() ?? '';
+      if (!check(frame)) throw new Error(`no frame matched in ${timeoutMs} ms; last frame:\n${frame}`);
+      return frame;
+    },
+    { timeout: timeoutMs, interval: 10 },
+  );
 }
-
-export const tick = (ms = 30) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The widest line of a frame, in columns (every glyph the dashboard draws is one column wide). */
 export const widest = (frame: string) => Math.max(...frame.split('\n').map((line) => [...line].length));

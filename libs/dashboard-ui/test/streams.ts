@@ -4,6 +4,8 @@ import { EventEmitter } from 'node:events';
 export class FakeStdout extends EventEmitter {
   readonly isTTY = true;
   output = '';
+  /** Each write, as it came. */
+  readonly writes: string[] = [];
   constructor(
     public columns = 80,
     public rows = 24,
@@ -12,6 +14,7 @@ export class FakeStdout extends EventEmitter {
   }
   write = (chunk: string) => {
     this.output += chunk;
+    this.writes.push(chunk);
     return true;
   };
   /** What was written, without escape sequences. */

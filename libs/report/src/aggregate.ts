@@ -6,9 +6,8 @@
 import { UserError } from '@l2x/errors';
 import type { MetricName } from '@l2x/model/config';
 import { summarize, type Summary } from '@l2x/stats';
-import type { StatusCounts, SweepRecord } from '@l2x/store';
-import type { SweepData, TrialRow } from './report-reader.ts';
-import { compareKeys, describeKey, keyId, showSetting, type SettingValue } from './setting-values.ts';
+import { describeKey, groupConfigs, rankGroups, showSetting, summaryOf, type SettingValue, type StatusCounts, type SweepRecord } from '@l2x/store';
+import type { SweepData } from './report-reader.ts';
 
 /** The metrics every report shows, in this order; the sweep's own metric is added when it is another one. */
 export const REPORT_METRICS = ['soft_acc', 'hard_acc', 'gap', 'precision', 'loss'] as const satisfies readonly MetricName[];
@@ -76,21 +75,6 @@ function runHint(sweep: SweepRecord): string {
   return `npx nx run sweeper:run --config ${sweep.configPath ?? `sweeps/${sweep.name}.yaml`}`;
 }
 
-/** Best first: by the sweep's metric and goal; groups without a value last; ties in key order. */
-function rankRows(rows: ReportRow[], metric: MetricName, goal: 'maximize' | 'minimize', keySettings: readonly string[]): void {
-  const sign = goal === 'maximize' ? -1 : 1;
-  rows.sort((a, b) => {
-    const x = metricOf(a, metric).mean;
-    const y = metricOf(b, metric).mean;
-    const xOk = Number.isFinite(x);
-    const yOk = Number.isFinite(y);
-    if (xOk !== yOk) return xOk ? -1 : 1;
-    if (xOk && x !== y) return sign * (x - y);
-    return compareKeys(a.key, b.key, keySettings);
-  });
-  rows.forEach((row, i) => (row.rank = i + 1));
-}
-
 function overlaps(a: Summary, b: Summary): boolean | null {
   if (![a.low, a.high, b.low, b.high].every(Number.isFinite) || a.n < 2 || b.n < 2) return null;
   return a.low <= b.high && b.low <= a.high;
@@ -104,8 +88,7 @@ export function aggregate(data: SweepData, options: AggregateOptions = {}): Repo
   for (const name of keySettings)
     if (!data.fetched.includes(name)) throw new Error(`bug: setting ${name} was not fetched for sweep ${sweep.name}`);
 
-  const completed = data.trials.filter((t) => t.status === 'completed');
-  if (completed.length === 0) {
+  if (counts.completed === 0) {
     const others = describeCounts(counts);
     throw new UserError(
       counts.total === 0
@@ -116,26 +99,16 @@ export function aggregate(data: SweepData, options: AggregateOptions = {}): Repo
     );
   }
 
-  // Group: per configuration (config_key), or by the value of one setting.
-  const groups = new Map<string, TrialRow[]>();
-  for (const trial of completed) {
-    const id = by ? keyId(trial.settings, keySettings) : trial.configKey;
-    const list = groups.get(id);
-    if (list) list.push(trial);
-    else groups.set(id, [trial]);
-  }
-  const rows: ReportRow[] = [...groups.values()].map((trials) => {
-    const key = Object.fromEntries(keySettings.map((name) => [name, trials[0]!.settings[name] ?? null]));
-    return {
-      rank: 0,
-      key,
-      label: describeKey(key, keySettings),
-      configKeys: [...new Set(trials.map((t) => t.configKey))],
-      n: trials.length,
-      metrics: Object.fromEntries(metrics.map((m) => [m, summarize(trials.map((t) => t.metrics[m] ?? null))])),
-    };
-  });
-  rankRows(rows, sweep.metric.name, sweep.metric.goal, keySettings);
+  // Group (per configuration, or by the value of one setting) and rank: the aggregation the dashboard uses too.
+  const groups = groupConfigs(data.configs, { by: by ? [by] : [], keySettings });
+  const rows: ReportRow[] = rankGroups(groups, sweep.metric.name, sweep.metric.goal, keySettings).map(({ rank, group }) => ({
+    rank,
+    key: group.key,
+    label: describeKey(group.key, keySettings),
+    configKeys: group.configKeys,
+    n: group.completed,
+    metrics: Object.fromEntries(metrics.map((m) => [m, summaryOf(group, m)])),
+  }));
   // Two configurations with the same label can only come from settings the report does not see: tell them apart.
   const seen = new Map<string, number>();
   for (const row of rows) {
@@ -144,21 +117,21 @@ export function aggregate(data: SweepData, options: AggregateOptions = {}): Repo
     if (times > 1) row.label = `${row.label} (#${times})`;
   }
 
-  const allConfigs = new Set(data.trials.map((t) => t.configKey));
-  const completedConfigs = new Set(completed.map((t) => t.configKey));
+  const allConfigs = data.configs.length;
+  const completedConfigs = data.configs.filter((c) => c.completed > 0).length;
   const pending = counts.queued + counts.running + counts.interrupted;
   const partial = pending > 0;
   const notes: string[] = [];
   if (partial) {
     const state = sweep.status === 'running' ? 'is still running' : `is incomplete (${sweep.status})`;
     notes.push(
-      `sweep ${JSON.stringify(sweep.name)} ${state}: ${completed.length} of ${counts.total} trials completed (${describeCounts(counts)}); ` +
+      `sweep ${JSON.stringify(sweep.name)} ${state}: ${counts.completed} of ${counts.total} trials completed (${describeCounts(counts)}); ` +
         `this report covers the completed ones${sweep.status === 'running' ? '' : `; resume with ${runHint(sweep)}`}`,
     );
   }
-  const missing = allConfigs.size - completedConfigs.size;
+  const missing = allConfigs - completedConfigs;
   if (missing > 0)
-    notes.push(`${missing} of ${allConfigs.size} configurations ${missing === 1 ? 'has' : 'have'} no completed trial yet and ${missing === 1 ? 'is' : 'are'} not in the table`);
+    notes.push(`${missing} of ${allConfigs} configurations ${missing === 1 ? 'has' : 'have'} no completed trial yet and ${missing === 1 ? 'is' : 'are'} not in the table`);
   if (counts.failed > 0)
     notes.push(`${counts.failed} failed trial${counts.failed === 1 ? ' is' : 's are'} left out (trial_summary's error column says why)`);
   if (by && rows.length === 1)
@@ -177,7 +150,7 @@ export function aggregate(data: SweepData, options: AggregateOptions = {}): Repo
     best,
     bestOverlapsRunnerUp: runnerUp ? overlaps(metricOf(best, sweep.metric.name), metricOf(runnerUp, sweep.metric.name)) : null,
     partial,
-    configurations: { total: allConfigs.size, completed: completedConfigs.size },
+    configurations: { total: allConfigs, completed: completedConfigs },
     notes,
   };
 }

@@ -3,7 +3,7 @@
  * tau in the notebook's `attention: batch` sweep and in its `attention: tokens` sweep).
  */
 import type { ReportRow, ReportTable } from './aggregate.ts';
-import { compareKeys, keyId } from './setting-values.ts';
+import { compareKeys, keyId } from '@l2x/store';
 
 export interface ComparisonRow {
   key: ReportRow['key'];

@@ -7,7 +7,7 @@ import { formatSummary } from '@l2x/stats';
 import { metricOf, type ReportRow, type ReportTable } from './aggregate.ts';
 import type { Report } from './build-report.ts';
 import type { Comparison } from './compare.ts';
-import { showSetting } from './setting-values.ts';
+import { showSetting } from '@l2x/store';
 
 function cell(text: string): string {
   return text.replaceAll('\\', '\\\\').replaceAll('|', '\\|').replaceAll('\n', ' ');

@@ -1,4 +1,4 @@
-export { ReportReader, loadSweepData, curveSums, REPORT_SETTINGS, isReportSetting, type SweepData, type TrialRow, type CurveSum } from './report-reader.ts';
+export { ReportReader, loadSweepData, curveSums, REPORT_SETTINGS, isReportSetting, type SweepData, type CurveSum } from './report-reader.ts';
 export { aggregate, reportMetrics, metricOf, describeCounts, REPORT_METRICS, type ReportRow, type ReportTable, type AggregateOptions } from './aggregate.ts';
 export { compareTables, type Comparison, type ComparisonRow } from './compare.ts';
 export { poolCurves, loadCurves, CURVE_METRICS, CURVE_LIMIT, type CurvePoint, type TableCurves } from './curves.ts';
@@ -11,4 +11,4 @@ export { formatJson, tableJson } from './format-json.ts';
 export { accuracySpec, curvesSpec, ACCURACY_LIMIT, ACCURACY_METRICS, MARK_NAMES } from './plot-specs.ts';
 export { renderSvg, renderPng, renderPngAsync } from './render-plot.ts';
 export { renderPlots, writeReport, indexMarkdown, defaultReportDir, type ReportPlots, type RenderedPlot, type WrittenReport } from './report-files.ts';
-export { showSetting, describeKey, compareSettings, type SettingValue } from './setting-values.ts';
+export { formatHtml, htmlSpecs, parallelSpec, sweepMethod, PARALLEL_MARKS } from './html-report.ts';

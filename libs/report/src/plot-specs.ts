@@ -10,7 +10,7 @@ import type { LayerSpec } from 'vega-lite/types_unstable/spec/index.js';
 import type { ReportRow, ReportTable } from './aggregate.ts';
 import { metricOf } from './aggregate.ts';
 import { CURVE_METRICS, type TableCurves } from './curves.ts';
-import { compareSettings, showSetting } from './setting-values.ts';
+import { compareSettings, showSetting } from '@l2x/store';
 
 /** Groups on the accuracy plot's x axis: the best ones by the sweep's metric, when there are more. */
 export const ACCURACY_LIMIT = 20;
@@ -98,11 +98,16 @@ export function accuracySpec(tables: readonly ReportTable[], limit = ACCURACY_LI
     width: { step: 18 },
     height: 260,
     layer: [
-      {
-        name: MARK_NAMES.intervals,
-        mark: { type: 'rule', strokeWidth: 1.5 },
-        encoding: { x, xOffset, color, y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' } },
-      },
+      // Error bars when some row has an interval (a sweep of one seed has none, and an empty extent warns).
+      ...(values.some((v) => v.low !== null)
+        ? [
+            {
+              name: MARK_NAMES.intervals,
+              mark: { type: 'rule' as const, strokeWidth: 1.5 },
+              encoding: { x, xOffset, color, y: { field: 'low', type: 'quantitative' as const }, y2: { field: 'high' } },
+            },
+          ]
+        : []),
       {
         name: MARK_NAMES.means,
         mark: { type: 'point', filled: true, size: 60, opacity: 1 },

@@ -1,6 +1,6 @@
 /**
- * The report as files: the plots (SVG and PNG), the table as CSV and JSON, and an index.md that holds the
- * Markdown report and embeds the plots. Written to `results/reports/<sweep>/` unless told otherwise.
+ * The report as files: the plots (SVG and PNG), the table as CSV and JSON, an index.md that holds the
+ * Markdown report and embeds the plots, and index.html, the same as one interactive page. Written to `results/reports/<sweep>/` unless told otherwise.
  */
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import type { Report } from './build-report.ts';
 import { formatCsv } from './format-csv.ts';
 import { formatJson } from './format-json.ts';
 import { formatMarkdown } from './format-markdown.ts';
+import { formatHtml } from './html-report.ts';
 import { accuracySpec, curvesSpec } from './plot-specs.ts';
 import { renderPngAsync, renderSvg } from './render-plot.ts';
 
@@ -63,6 +64,7 @@ export function indexMarkdown(report: Report, plots: ReportPlots, command?: stri
     '',
     '## Files',
     '',
+    '- [index.html](index.html): this report as one page that works offline, with interactive plots (hover shows the configuration)',
     '- [summary.csv](summary.csv): the table for scripts (mean, std, ci95, low, high per metric)',
     '- [summary.json](summary.json): the same with the sweep state and notes',
     ...(command ? ['', `Made with \`${command}\`.`] : []),
@@ -82,6 +84,7 @@ export async function writeReport(report: Report, dir: string, options: { comman
   const plots = options.plots ?? (await renderPlots(report));
   const files: Record<string, string | Buffer> = {
     'index.md': indexMarkdown(report, plots, options.command),
+    'index.html': formatHtml(report),
     'accuracy.svg': plots.accuracy.svg,
     'accuracy.png': plots.accuracy.png,
     ...(plots.curves ? { 'curves.svg': plots.curves.svg, 'curves.png': plots.curves.png } : {}),

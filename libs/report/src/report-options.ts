@@ -6,10 +6,10 @@ import { UserError, closest } from '@l2x/errors';
 import type { SweepRecord } from '@l2x/store';
 import { REPORT_SETTINGS, isReportSetting } from './report-reader.ts';
 
-export const REPORT_FORMATS = ['md', 'csv', 'json'] as const;
+export const REPORT_FORMATS = ['md', 'csv', 'json', 'html'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
-/** `--format`: md, csv or json. */
+/** `--format`: md, csv, json or html. */
 export function parseFormat(value: string): ReportFormat {
   if ((REPORT_FORMATS as readonly string[]).includes(value)) return value as ReportFormat;
   throw new UserError(`unknown --format ${JSON.stringify(value)}; allowed: ${REPORT_FORMATS.join(', ')}`);

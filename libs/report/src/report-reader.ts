@@ -5,17 +5,7 @@
  * query added, sums the curves in SQLite, which a sweep of 10,000 trials (a million points) needs.
  */
 import { METRIC_NAMES, SETTING_NAMES, type MetricName } from '@l2x/model/config';
-import {
-  ResultsReader,
-  TRIAL_SUMMARY_COLUMNS,
-  openForReading,
-  type StatusCounts,
-  type SweepRecord,
-  type TrialStatus,
-} from '@l2x/store';
-import { keyId, type SettingValue } from './setting-values.ts';
-
-type SummaryColumn = (typeof TRIAL_SUMMARY_COLUMNS)[number];
+import { ResultsReader, keyId, openForReading, type ConfigStats, type StatusCounts, type SweepRecord } from '@l2x/store';
 
 /** Settings that are columns of trial_summary (all but the seed, which has its own column). */
 export const REPORT_SETTINGS: readonly string[] = SETTING_NAMES.filter((name) => name !== 'seed');
@@ -24,24 +14,15 @@ export function isReportSetting(name: string): boolean {
   return REPORT_SETTINGS.includes(name);
 }
 
-export interface TrialRow {
-  configKey: string;
-  seed: number;
-  status: TrialStatus;
-  /** The settings fetched (see SweepData.fetched), by name (other keys may be present: read only those). */
-  settings: Record<string, SettingValue>;
-  metrics: Partial<Record<MetricName, number | null>>;
-}
-
 export interface SweepData {
   sweep: SweepRecord;
   counts: StatusCounts;
   /** Settings that tell the sweep's configurations apart: the swept ones, then any other that varies. */
   keySettings: string[];
-  /** Settings each TrialRow holds. */
+  /** Settings each configuration holds. */
   fetched: string[];
-  /** Every trial of the sweep, whatever its status. */
-  trials: TrialRow[];
+  /** Every configuration of the sweep (any status), with the moments of the report's metrics over its completed trials. */
+  configs: ConfigStats[];
   notes: string[];
 }
 
@@ -63,8 +44,8 @@ function unique<T>(values: readonly T[]): T[] {
 }
 
 /**
- * A sweep's trials with the settings asked for (plus the swept ones) and the metrics asked for.
- * Unknown sweep: a UserError naming the sweeps there are.
+ * A sweep's configurations with the settings asked for (plus the swept ones) and the moments of the metrics asked
+ * for (the store's configStats: one row per configuration). Unknown sweep: a UserError naming the sweeps there are.
  */
 export function loadSweepData(
   reader: ResultsReader,
@@ -76,36 +57,22 @@ export function loadSweepData(
   const swept = unique(sweep.swept.filter(isReportSetting));
   const notes: string[] = [];
   let fetched = unique([...swept, ...(options.settings ?? []).filter(isReportSetting)]);
-  let trials = fetchTrials(reader, name, fetched, options.metrics);
+  let configs = reader.configStats(sweep.id, fetched, options.metrics);
 
   // The swept settings tell configurations apart unless the sweep file changed its fixed settings between
   // runs; then find the settings that vary and show them too.
   let keySettings = swept;
-  const configs = new Set(trials.map((t) => t.configKey));
-  const tuples = new Set(trials.map((t) => keyId(t.settings, swept)));
-  if (tuples.size < configs.size) {
+  const tuples = new Set(configs.map((c) => keyId(c.settings, swept)));
+  if (tuples.size < configs.length) {
     fetched = [...REPORT_SETTINGS];
-    trials = fetchTrials(reader, name, fetched, options.metrics);
-    const varying = REPORT_SETTINGS.filter((setting) => new Set(trials.map((t) => t.settings[setting] ?? null)).size > 1);
+    configs = reader.configStats(sweep.id, fetched, options.metrics);
+    const varying = REPORT_SETTINGS.filter((setting) => new Set(configs.map((c) => c.settings[setting] ?? null)).size > 1);
     const extra = varying.filter((setting) => !swept.includes(setting));
     keySettings = [...swept, ...extra];
     if (extra.length)
       notes.push(`settings outside the sweep's parameters differ between trials (the sweep file changed between runs?): ${extra.join(', ')}; they are shown as columns`);
   }
-  return { sweep, counts, keySettings, fetched, trials, notes };
-}
-
-function fetchTrials(reader: ResultsReader, name: string, settings: readonly string[], metrics: readonly MetricName[]): TrialRow[] {
-  const columns = ['config_key', 'status', 'seed', ...settings, ...metrics] as SummaryColumn[];
-  const rows = reader.trialSummary(name, columns) as Record<string, unknown>[];
-  // The view's row holds the settings and metrics under their names: shared, not copied (10,000 rows and more).
-  return rows.map((row) => ({
-    configKey: row.config_key as string,
-    seed: row.seed as number,
-    status: row.status as TrialStatus,
-    settings: row as Record<string, SettingValue>,
-    metrics: row as Partial<Record<MetricName, number | null>>,
-  }));
+  return { sweep, counts, keySettings, fetched, configs, notes };
 }
 
 /**

@@ -134,8 +134,8 @@ describe('JSON', () => {
 
 describe('--format', () => {
   it('accepts md, csv and json and names them otherwise', () => {
-    expect(['md', 'csv', 'json'].map(parseFormat)).toEqual(['md', 'csv', 'json']);
+    expect(['md', 'csv', 'json', 'html'].map(parseFormat)).toEqual(['md', 'csv', 'json', 'html']);
     expect(() => parseFormat('xml')).toThrow(UserError);
-    expect(() => parseFormat('xml')).toThrow('unknown --format "xml"; allowed: md, csv, json');
+    expect(() => parseFormat('xml')).toThrow('unknown --format "xml"; allowed: md, csv, json, html');
   });
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MARK_NAMES, ReportReader, accuracySpec, buildReport, curvesSpec, poolCurves, renderSvg, writeReport, type Report } from '../src/index.ts';
 import { openReportFixture, type OpenedFixture } from './fixture.ts';
-import { findAll, hasClass, parseXml, type XmlElement } from './xml.ts';
+import { findAll, hasClass, parseXml, type XmlElement } from './svg.ts';
 
 let fixture: OpenedFixture;
 let dir: string;
@@ -96,7 +96,7 @@ describe('report files', () => {
   it('writes index.md embedding the plots, the plots as SVG and PNG, and the table as CSV and JSON', async () => {
     const out = join(dir, 'out');
     const written = await writeReport(single, out, { command: 'npx nx run sweeper:report --sweep grid' });
-    expect(written.files).toEqual(['index.md', 'accuracy.svg', 'accuracy.png', 'curves.svg', 'curves.png', 'summary.csv', 'summary.json']);
+    expect(written.files).toEqual(['index.md', 'index.html', 'accuracy.svg', 'accuracy.png', 'curves.svg', 'curves.png', 'summary.csv', 'summary.json']);
     const index = readFileSync(join(out, 'index.md'), 'utf8');
     expect(index).toContain('](accuracy.svg)');
     expect(index).toContain('](curves.svg)');
@@ -109,5 +109,5 @@ describe('report files', () => {
     expect(again.files).not.toContain('curves.svg');
     expect(existsSync(join(out, 'curves.svg'))).toBe(false);
     expect(readFileSync(join(out, 'index.md'), 'utf8')).toContain('no curves plot');
-  });
+  }, 30_000); // two reports, each rendering PNGs and inlining vega into index.html: seconds on a busy machine
 });

@@ -1,1 +1,1 @@
-export { summarize, formatSummary, type Summary } from './summary.ts';
+export { summarize, summarizeMoments, momentsOf, poolMoments, NO_MOMENTS, formatSummary, type Summary, type Moments } from './summary.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatSummary, summarize } from './summary.ts';
+import { formatSummary, momentsOf, poolMoments, summarize, summarizeMoments } from './summary.ts';
 
 describe('summarize', () => {
   it('gives mean, sample std and the t-based 95% interval (checked by hand)', () => {
@@ -28,5 +28,17 @@ describe('summarize', () => {
     expect(formatSummary(summarize([0.6, 0.7, 0.8]))).toBe('0.700 ± 0.248');
     expect(formatSummary(summarize([0.5]))).toBe('0.500');
     expect(formatSummary(summarize([]))).toBe('–');
+  });
+
+  it('pools moments: the summary of two sets pooled is the summary of all their values', () => {
+    const a = [0.91, 0.93, 0.9];
+    const b = [0.88, 0.95];
+    const pooled = summarizeMoments(poolMoments([momentsOf(a), momentsOf(b)]));
+    const direct = summarize([...a, ...b]);
+    expect(pooled.n).toBe(5);
+    expect(pooled.mean).toBeCloseTo(0.914, 12);
+    // sample std of the five values, by hand: deviations -.004 .016 -.014 -.034 .036 → Σd² = .00292, /4, √
+    expect(pooled.std).toBeCloseTo(Math.sqrt(0.00292 / 4), 10);
+    expect(pooled.ci95).toBeCloseTo(direct.ci95, 12);
   });
 });

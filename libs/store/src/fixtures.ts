@@ -22,6 +22,8 @@ export interface FixtureSweep {
   name: string;
   swept: string[];
   metric?: { name: (typeof METRIC_NAMES)[number]; goal: 'maximize' | 'minimize' };
+  /** The sweep file's method (grid, random, …), written into the stored sweep file. */
+  method?: string;
   fixed?: Partial<Settings>;
   trials: FixtureTrial[];
 }
@@ -30,7 +32,7 @@ export interface FixtureSweep {
 export function writeFixtureSweep(store: ResultsStore, fixture: FixtureSweep): number {
   const { sweep } = store.ensureSweep({
     name: fixture.name,
-    configText: `name: ${fixture.name}\n`,
+    configText: `name: ${fixture.name}\n${fixture.method ? `method: ${fixture.method}\n` : ''}`,
     configHash: `fixture-${fixture.name}`,
     configPath: `sweeps/${fixture.name}.yaml`,
     metric: fixture.metric ?? { name: 'hard_acc', goal: 'maximize' },

@@ -4,3 +4,4 @@ export { openForReading, openForWriting, migrate, BUSY_TIMEOUT_MS, type Db } fro
 export { SCHEMA_VERSION } from './schema.ts';
 export * from './records.ts';
 export { WORKSPACE_ROOT, DEFAULT_DB, resolveDbPath } from './db-path.ts';
+export * from './aggregation.ts';

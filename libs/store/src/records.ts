@@ -95,3 +95,8 @@ export interface MetricPoint {
   step: number;
   value: number | null;
 }
+
+/** A finished trial with its final metrics (null when missing: failed and interrupted trials have none). */
+export interface FinishedTrial extends TrialRecord {
+  metrics: Record<MetricName, number | null>;
+}

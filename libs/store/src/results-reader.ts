@@ -4,6 +4,8 @@
  */
 import { UserError, closest } from '@l2x/errors';
 import { METRIC_NAMES, SETTING_NAMES, type MetricName } from '@l2x/model/config';
+import { NO_MOMENTS, type Moments } from '@l2x/stats';
+import type { ConfigStats, SettingValue } from './aggregation.ts';
 import type { Db } from './database.ts';
 import { openForReading } from './database.ts';
 import {
@@ -15,6 +17,7 @@ import {
   type SweepRecord,
   type TrialRecord,
   type TrialStatus,
+  type FinishedTrial,
 } from './records.ts';
 
 /** Columns of the trial_summary view that callers may ask for. */
@@ -202,6 +205,73 @@ export class ResultsReader {
   /** Every trial's key and status, straight from the table (no view): cheap change detection. */
   trialStatuses(sweepId: number): { key: string; status: TrialStatus }[] {
     return this.db.prepare('SELECT key, status FROM trials WHERE sweep_id = ?').all(sweepId) as { key: string; status: TrialStatus }[];
+  }
+
+  /**
+   * One row per configuration of the sweep: its settings (those asked for), how many trials it has and how many
+   * completed, and the moments of each final metric over the completed ones (kept up to date by triggers, so this
+   * reads one row per configuration however many seeds and trials there are).
+   */
+  configStats(sweepId: number, settings: readonly string[], metrics: readonly MetricName[] = METRIC_NAMES): ConfigStats[] {
+    for (const name of settings)
+      if (!(SETTING_NAMES as readonly string[]).includes(name) || name === 'seed') throw new Error(`bug: unknown setting column ${name}`);
+    for (const name of metrics) if (!(METRIC_NAMES as readonly string[]).includes(name)) throw new Error(`bug: unknown metric ${name}`);
+    // Rows as arrays (raw): a sweep of 10,000 trials has 2,000 configurations, and objects cost twice as much.
+    const columns = [
+      'c.config_key', 'c.trials', 'c.completed', 'c.wall_n', 'c.wall_ms',
+      ...settings.map((name) => `t."${name}"`),
+      ...metrics.flatMap((name) => [`c."${name}_n"`, `c."${name}_sum"`, `c."${name}_sq"`]),
+    ];
+    const rows = this.db
+      .prepare(
+        `SELECT ${columns.join(', ')} FROM config_stats c JOIN trials t ON t.id = c.trial_id
+         WHERE c.sweep_id = ? AND c.trials > 0 ORDER BY c.config_key`,
+      )
+      .raw(true)
+      .all(sweepId) as unknown[][];
+    const first = 5;
+    const at = first + settings.length;
+    return rows.map((row) => ({
+      configKey: row[0] as string,
+      trials: row[1] as number,
+      completed: row[2] as number,
+      wallMs: { n: row[3] as number, sum: row[4] as number },
+      settings: Object.fromEntries(settings.map((name, i) => [name, (row[first + i] as SettingValue | undefined) ?? null])),
+      metrics: Object.fromEntries(
+        metrics.map((name, i): [string, Moments] => {
+          const n = row[at + 3 * i] as number;
+          return [name, n > 0 ? { n, sum: row[at + 3 * i + 1] as number, sumSq: row[at + 3 * i + 2] as number } : NO_MOMENTS];
+        }),
+      ),
+    }));
+  }
+
+  /** When a trial of the sweep last finished (completed, failed or interrupted); null before any did. */
+  lastFinishedAt(sweepId: number): string | null {
+    return (this.db.prepare('SELECT max(finished_at) FROM trials WHERE sweep_id = ?').pluck().get(sweepId) as string | null) ?? null;
+  }
+
+  /** The backend the sweep's most recently finished trial ran on (null when none recorded one). */
+  lastBackend(sweepId: number): string | null {
+    const sql = 'SELECT backend FROM trials WHERE sweep_id = ? AND finished_at IS NOT NULL AND backend IS NOT NULL ORDER BY finished_at DESC, id DESC LIMIT 1';
+    return (this.db.prepare(sql).pluck().get(sweepId) as string | null | undefined) ?? null;
+  }
+
+  /**
+   * Trials that finished at or after `since` (ISO time; every finished one with null), with their final metrics,
+   * oldest first; at most the newest `limit`.
+   */
+  finishedSince(sweepId: number, since: string | null, limit = 1000): FinishedTrial[] {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM (SELECT * FROM trials WHERE sweep_id = ? AND finished_at >= ? ORDER BY finished_at DESC, id DESC LIMIT ?)
+         ORDER BY finished_at, id`,
+      )
+      .all(sweepId, since ?? '', limit) as Row[];
+    return rows.map((row) => ({
+      ...trialFromRow(row),
+      metrics: Object.fromEntries(METRIC_NAMES.map((name) => [name, typeof row[name] === 'number' ? (row[name] as number) : null])) as FinishedTrial['metrics'],
+    }));
   }
 
   runs(sweepId: number): RunRecord[] {

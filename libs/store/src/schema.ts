@@ -12,6 +12,77 @@ const NOW = `strftime('%Y-%m-%dT%H:%M:%fZ','now')`;
 /** Setting columns: every setting under its own name (`tau`, `k`, `anneal`, …); the seed is a column already. */
 const SETTINGS_BUT_SEED = SETTING_NAMES.filter((name) => name !== 'seed');
 
+/** A completed trial's wall time in ms (start to finish), else its training time. */
+const wallMs = (row: string) => {
+  const ms = `(unixepoch(${row}.finished_at, 'subsec') - unixepoch(${row}.started_at, 'subsec')) * 1000.0`;
+  return `coalesce(CASE WHEN ${ms} >= 0 THEN ${ms} END, ${row}.train_ms)`;
+};
+
+/** `column = column ± what row (NEW or OLD) adds to its configuration`; nothing unless the row is completed. */
+function statsChanges(row: 'NEW' | 'OLD', sign: '+' | '-'): string {
+  const done = `(${row}.status = 'completed')`;
+  const when = (value: string) => `CASE WHEN ${done} THEN ${value} ELSE 0 END`;
+  return [
+    `completed = completed ${sign} ${done}`,
+    `wall_n = wall_n ${sign} (${done} AND ${wallMs(row)} IS NOT NULL)`,
+    `wall_ms = wall_ms ${sign} ${when(`coalesce(${wallMs(row)}, 0)`)}`,
+    ...METRIC_NAMES.flatMap((name) => [
+      `"${name}_n" = "${name}_n" ${sign} (${done} AND ${row}."${name}" IS NOT NULL)`,
+      `"${name}_sum" = "${name}_sum" ${sign} ${when(`coalesce(${row}."${name}", 0)`)}`,
+      `"${name}_sq" = "${name}_sq" ${sign} ${when(`coalesce(${row}."${name}" * ${row}."${name}", 0)`)}`,
+    ]),
+  ].join(',\n      ');
+}
+
+function configStatsMigration(): string {
+  const metricColumns = METRIC_NAMES.map((name) => `"${name}_n" INTEGER NOT NULL DEFAULT 0, "${name}_sum" REAL NOT NULL DEFAULT 0, "${name}_sq" REAL NOT NULL DEFAULT 0`);
+  const backfill = METRIC_NAMES.map(
+    (name) =>
+      `count(CASE WHEN t.status = 'completed' THEN t."${name}" END), coalesce(sum(CASE WHEN t.status = 'completed' THEN t."${name}" END), 0), ` +
+      `coalesce(sum(CASE WHEN t.status = 'completed' THEN t."${name}" * t."${name}" END), 0)`,
+  );
+  return `
+  CREATE TABLE config_stats (
+    sweep_id   INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+    config_key TEXT NOT NULL,
+    trial_id   INTEGER NOT NULL,            -- one trial of the configuration: its setting columns are the configuration's
+    trials     INTEGER NOT NULL DEFAULT 0,  -- trials of the configuration, any status
+    completed  INTEGER NOT NULL DEFAULT 0,
+    wall_n     INTEGER NOT NULL DEFAULT 0,  -- completed trials with a wall time, and its sum in ms
+    wall_ms    REAL NOT NULL DEFAULT 0,
+    ${metricColumns.join(',\n    ')},
+    PRIMARY KEY (sweep_id, config_key)
+  ) WITHOUT ROWID;
+  INSERT INTO config_stats
+  SELECT t.sweep_id, t.config_key, min(t.id), count(*), sum(t.status = 'completed'),
+    sum(t.status = 'completed' AND ${wallMs('t')} IS NOT NULL), coalesce(sum(CASE WHEN t.status = 'completed' THEN ${wallMs('t')} END), 0),
+    ${backfill.join(',\n    ')}
+  FROM trials t GROUP BY t.sweep_id, t.config_key;
+  CREATE TRIGGER config_stats_insert AFTER INSERT ON trials BEGIN
+    INSERT INTO config_stats (sweep_id, config_key, trial_id) VALUES (NEW.sweep_id, NEW.config_key, NEW.id)
+      ON CONFLICT (sweep_id, config_key) DO NOTHING;
+    UPDATE config_stats SET trials = trials + 1,
+      ${statsChanges('NEW', '+')}
+    WHERE sweep_id = NEW.sweep_id AND config_key = NEW.config_key;
+  END;
+  CREATE TRIGGER config_stats_update AFTER UPDATE ON trials
+  WHEN OLD.status = 'completed' OR NEW.status = 'completed' BEGIN
+    UPDATE config_stats SET
+      ${statsChanges('OLD', '-')}
+    WHERE sweep_id = OLD.sweep_id AND config_key = OLD.config_key;
+    UPDATE config_stats SET
+      ${statsChanges('NEW', '+')}
+    WHERE sweep_id = NEW.sweep_id AND config_key = NEW.config_key;
+  END;
+  CREATE TRIGGER config_stats_delete AFTER DELETE ON trials BEGIN
+    UPDATE config_stats SET trials = trials - 1,
+      ${statsChanges('OLD', '-')}
+    WHERE sweep_id = OLD.sweep_id AND config_key = OLD.config_key;
+  END;
+  CREATE INDEX trials_sweep_finished ON trials(sweep_id, finished_at);
+  `;
+}
+
 export const MIGRATIONS: readonly string[] = [
   // 1: sweeps, runs (a sweeper invocation and its environment), trials with their settings and final metrics
   // as columns, metric curves. A setting added later is a migration: ALTER TABLE trials ADD COLUMN … GENERATED
@@ -86,7 +157,11 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (trial_id, name, step)
   ) WITHOUT ROWID;
   `,
-  // 2: the matrix-product kernels that ran (`wasm+native avx2`, `wasm`, or the backend's own), per trial and per
+  // 2: per-configuration moments (count, sum, sum of squares of each final metric over completed trials), kept by
+  // triggers, so that the dashboard and reports read one row per configuration instead of every trial; and an
+  // index to find what finished since a given time.
+  configStatsMigration(),
+  // 3: the matrix-product kernels that ran (`wasm+native avx2`, `wasm`, or the backend's own), per trial and per
   // run (for a run: what the native kernel gives on its host), so results from different machines can be told apart.
   `
   ALTER TABLE trials ADD COLUMN kernels TEXT;

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, METRIC_NAMES, SETTING_NAMES, type Settings } from '@l2x/model/config';
 import { UserError } from '@l2x/errors';
+import { MIGRATIONS } from '../src/schema.ts';
 import { ResultsReader, ResultsStore, SCHEMA_VERSION, type RunEnvironment, type TrialInput } from '../src/index.ts';
 
 const env: RunEnvironment = {
@@ -147,6 +148,54 @@ describe.each([
     expect(config[1]).toMatchObject({ tau: 0.5, n: 1, hard_acc_mean: 0.5, hard_acc_std: null });
   });
 
+  it('keeps each configuration\'s moments as trials complete, fail and are retried (configStats against the trials)', () => {
+    const { sweep } = store.ensureSweep(sweepInput);
+    store.addTrials(sweep.id, [trial(0.1, 0), trial(0.1, 1), trial(0.1, 2), trial(0.5, 0), trial(0.5, 1)]);
+    const runId = store.startRun(sweep.id, env);
+    const [a, b, c, d, e] = store.pendingTrials(sweep.id);
+    for (const t of [a!, b!, c!, d!, e!]) store.claimTrial(t.id, { runId, worker: 0, device: null });
+    store.completeTrial(a!.id, { metrics: { hard_acc: 0.6, soft_acc: 0.9 }, backend: 'cpu', trainMs: 10 });
+    store.completeTrial(b!.id, { metrics: { hard_acc: 0.7 }, backend: 'cpu', trainMs: 10 });
+    store.failTrial(c!.id, 'NaN loss', 'cpu');
+    store.completeTrial(d!.id, { metrics: { hard_acc: 0.5 }, backend: 'cpu', trainMs: 10 });
+    store.interruptTrials([e!.id]);
+    // Progress and heartbeats on other trials touch nothing.
+    store.recordPoints(a!.id, 5, { loss: 1 });
+
+    const stats = () => Object.fromEntries(store.configStats(sweep.id, ['tau', 'k'], ['hard_acc', 'soft_acc']).map((c) => [c.configKey, c]));
+    let byConfig = stats();
+    expect(byConfig['t0.1']).toMatchObject({ settings: { tau: 0.1, k: 3 }, trials: 3, completed: 2 });
+    expect(byConfig['t0.1']!.metrics.hard_acc!.n).toBe(2);
+    expect(byConfig['t0.1']!.metrics.hard_acc!.sum).toBeCloseTo(1.3, 12);
+    expect(byConfig['t0.1']!.metrics.hard_acc!.sumSq).toBeCloseTo(0.36 + 0.49, 12);
+    expect(byConfig['t0.1']!.metrics.soft_acc).toEqual({ n: 1, sum: 0.9, sumSq: expect.closeTo(0.81, 12) });
+    expect(byConfig['t0.1']!.wallMs.n).toBe(2);
+    expect(byConfig['t0.5']).toMatchObject({ trials: 2, completed: 1, metrics: { hard_acc: { n: 1, sum: 0.5 } } });
+
+    // The failed trial is retried and completes: it counts now, once.
+    store.requeueFailed(sweep.id);
+    const retried = store.pendingTrials(sweep.id).find((t) => t.id === c!.id)!;
+    store.claimTrial(retried.id, { runId, worker: 0, device: null });
+    store.completeTrial(retried.id, { metrics: { hard_acc: 0.8 }, backend: 'cpu', trainMs: 10 });
+    byConfig = stats();
+    expect(byConfig['t0.1']).toMatchObject({ trials: 3, completed: 3 });
+    expect(byConfig['t0.1']!.metrics.hard_acc!.sum).toBeCloseTo(2.1, 12);
+
+    // The same numbers as the trials themselves say.
+    const completed = store.trialSummary('tau', ['config_key', 'status', 'hard_acc']).filter((r) => r.status === 'completed');
+    for (const [key, config] of Object.entries(byConfig)) {
+      const values = completed.filter((r) => r.config_key === key).map((r) => r.hard_acc as number);
+      expect(config.metrics.hard_acc!.n).toBe(values.length);
+      expect(config.metrics.hard_acc!.sum).toBeCloseTo(values.reduce((x, y) => x + y, 0), 12);
+    }
+    expect(store.lastFinishedAt(sweep.id)).toBe(store.trialByKey(sweep.id, retried.key)!.finishedAt);
+    const since = store.finishedSince(sweep.id, store.trialByKey(sweep.id, d!.key)!.finishedAt);
+    expect(since.map((t) => t.id)).toEqual(expect.arrayContaining([d!.id, retried.id]));
+    expect(since.at(-1)).toMatchObject({ id: retried.id, status: 'completed', metrics: { hard_acc: 0.8, gap: null } });
+    expect(store.finishedSince(sweep.id, null).map((t) => t.id).sort()).toEqual([a!.id, b!.id, c!.id, d!.id, e!.id].sort());
+    expect(store.lastBackend(sweep.id)).toBe('cpu');
+  });
+
   it('names each view column once: every setting and metric under its own name', () => {
     const db = (store as unknown as { db: Database.Database }).db;
     for (const view of ['trial_summary', 'config_summary']) {
@@ -164,6 +213,7 @@ describe.each([
     expect(store.deleteSweep('tau')).toBe(true);
     expect(store.deleteSweep('tau')).toBe(false);
     expect(store.counts(sweep.id).total).toBe(0);
+    expect(store.configStats(sweep.id, ['tau'])).toEqual([]);
   });
 
   it('names the sweeps there are when asked for one that does not exist', () => {
@@ -196,6 +246,28 @@ describe('opening results databases', () => {
     const again = ResultsStore.open(path);
     expect(again.listSweeps()).toHaveLength(1);
     again.close();
+  });
+
+  it('fills the per-configuration moments of a database written before they were kept (migration 2)', () => {
+    const path = join(dir, 'old.db');
+    const old = new Database(path);
+    old.exec(MIGRATIONS[0]!);
+    old.pragma('user_version = 1');
+    const settings = JSON.stringify({ ...DEFAULT_SETTINGS, tau: 0.1 });
+    const insert = old.prepare(
+      `INSERT INTO trials (sweep_id, key, config_key, seed, settings, status, hard_acc, started_at, finished_at) VALUES (1, ?, 'c', ?, ?, ?, ?, ?, ?)`,
+    );
+    old.prepare(`INSERT INTO sweeps (id, name, config_text, config_hash, metric_name, metric_goal) VALUES (1, 'tau', '', '', 'hard_acc', 'maximize')`).run();
+    insert.run('a', 0, settings, 'completed', 0.6, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:02.000Z');
+    insert.run('b', 1, settings, 'completed', 0.8, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:04.000Z');
+    insert.run('c', 2, settings, 'failed', null, null, null);
+    old.close();
+    const store = ResultsStore.open(path);
+    const [config] = store.configStats(1, ['tau'], ['hard_acc']);
+    expect(config).toMatchObject({ configKey: 'c', settings: { tau: 0.1 }, trials: 3, completed: 2, wallMs: { n: 2 } });
+    expect(config!.wallMs.sum).toBeCloseTo(6000, 6);
+    expect(config!.metrics.hard_acc!.sum).toBeCloseTo(1.4, 12);
+    store.close();
   });
 
   it('rejects a missing file, a folder, a file that is not SQLite, a foreign SQLite file and a newer schema', () => {

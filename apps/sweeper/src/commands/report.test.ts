@@ -64,9 +64,18 @@ describe('sweeper report', () => {
     expect(stdout.split('\n')[0]).toBe('# Sweep `tau`');
     // tau 0.1: hard 0.6, 0.8 → 0.7 ± 12.706205 · 0.141421 / √2 = 1.271; tau 0.5: 0.5, 0.7 → 0.6.
     expect(stdout).toContain('**Best configuration: tau=0.1** — hard_acc 0.700 ± 1.271 (n = 2)');
-    expect(stderr).toBe(`report: wrote index.md, accuracy.svg, accuracy.png, curves.svg, curves.png, summary.csv, summary.json to ${out}/\n`);
+    expect(stderr).toBe(`report: wrote index.md, index.html, accuracy.svg, accuracy.png, curves.svg, curves.png, summary.csv, summary.json to ${out}/\n`);
     expect(readFileSync(join(out, 'index.md'), 'utf8')).toContain('![Soft vs hard accuracy by tau');
     expect(readFileSync(join(out, 'index.md'), 'utf8')).toContain('Made with `npx nx run sweeper:report --sweep tau`.');
+  });
+
+  it('prints the page with --format html, the same page as index.html', async () => {
+    const out = join(dir, 'out-html');
+    const { stdout, code } = await cli(['--sweep', 'tau', '--db', db, '--out', out, '--format', 'html']);
+    expect(code).toBe(0);
+    expect(stdout.startsWith('<!doctype html>')).toBe(true);
+    expect(stdout.match(/<tr class="configuration"/g)).toHaveLength(2);
+    expect(readFileSync(join(out, 'index.html'), 'utf8')).toBe(stdout);
   });
 
   it('prints CSV and JSON that parse back; --by and --compare shape the table', async () => {
@@ -110,7 +119,7 @@ describe('sweeper report', () => {
       ['no --sweep', () => [], () => `report: --sweep NAME is required; sweeps in ${db}: tau, tokens, queued`],
       ['unknown --by setting', () => ['--sweep', 'tau', '--by', 'tua'], /^report: unknown setting "tua" for --by \(did you mean "tau"\?\); swept in "tau": tau; any setting: task, .*, evalSize$/],
       ['--by seed', () => ['--sweep', 'tau', '--by', 'seed'], /^report: --by seed: the intervals are over seeds, so the report cannot group by it; swept in "tau": tau; any setting: /],
-      ['bad --format', () => ['--sweep', 'tau', '--format', 'xml'], 'report: unknown --format "xml"; allowed: md, csv, json'],
+      ['bad --format', () => ['--sweep', 'tau', '--format', 'xml'], 'report: unknown --format "xml"; allowed: md, csv, json, html'],
       ['empty sweep', () => ['--sweep', 'queued'], 'report: sweep "queued" has no completed trials yet (1 queued); nothing to report until one completes'],
       ['unknown --compare', () => ['--sweep', 'tau', '--compare', 'tokns'], 'report: --compare: no sweep named "tokns" (did you mean "tokens"?); sweeps here: queued, tau, tokens'],
       ['--compare itself', () => ['--sweep', 'tau', '--compare', 'tau'], 'report: --compare "tau" is the sweep being reported; compare with another: tokens, queued'],

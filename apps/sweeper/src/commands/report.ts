@@ -94,7 +94,7 @@ export function registerReport(program: Command, io: ReportIo = processIo): void
     .option('--sweep <name>', 'the sweep to report on (its name in the database)')
     .option('--db <path>', `results database (default: ${DEFAULT_DB})`)
     .option('--by <setting>', 'one row per value of this setting instead of per configuration, e.g. tau')
-    .option('--format <format>', 'table format on stdout: md | csv | json (default: md)')
+    .option('--format <format>', 'format on stdout: md | csv | json | html (a self-contained page; default: md)')
     .option('--out <dir>', 'folder for index.md and the plots (default: results/reports/<sweep>)')
     .option('--compare <other>', "a second sweep to put side by side, e.g. the notebook's attention: tokens")
     .configureOutput({

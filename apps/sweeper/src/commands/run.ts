@@ -65,7 +65,7 @@ export async function run(flags: RunFlags, argv: string[]): Promise<number> {
     const lines = plainOutput((line) => process.stdout.write(`${line}\n`));
     // Loaded only when shown: Ink and React cost a second of start-up that plain runs need not pay.
     const startDashboard = useDashboard ? (await import('@l2x/dashboard-ui')).startDashboard : undefined;
-    let dashboard: { unmount(): void } | undefined;
+    let dashboard: { finish(): Promise<void> } | undefined;
     const onEvent = (event: RunnerEvent) => {
       if (!startDashboard) return lines(event);
       // On the dashboard, q and Ctrl-C arrive as keys (the terminal is raw): count them as Ctrl-C presses,
@@ -84,10 +84,10 @@ export async function run(flags: RunFlags, argv: string[]): Promise<number> {
       env: runEnvironment(WORKSPACE_ROOT),
       signal: stop.signal,
       onEvent,
-    }).finally(() => {
+    }).finally(async () => {
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigint);
-      dashboard?.unmount();
+      await dashboard?.finish(); // the last frame shows the sweep's end state, above the summary
     });
 
     await printSummary(store, sweep.spec.name, summary, (line) => process.stdout.write(`${line}\n`));
