@@ -7,10 +7,13 @@
  * beside this machine's wasm matrix-product ceiling measured in the same run.
  *
  *   npx nx run sweeper:bench [--ff 2048,128] [--trials 8] [--steps 100] [--workers <cores>] [--kernels wasm,native]
+ *                            [--backend auto|webgpu|wasm|…]
  *                            [--torch ../shared/reference/seed_torch.py] [--python /usr/bin/python3]
  *
  * --torch is taken from the workspace root. PyTorch runs with --batch-first --threads 1 (faster than two
  * threads on small machines); it is skipped, with a note, when the python cannot import torch.
+ * --kernels applies under wasm (the native kernel plugs into it); on other backends it defaults to auto. On a GPU
+ * backend the workers share each GPU (trialsPerDevice = --workers), and the device that ran the trials is named.
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -32,14 +35,16 @@ const { values: args } = parseArgs({
     trials: { type: 'string', default: '8' },
     steps: { type: 'string', default: '100' },
     workers: { type: 'string', default: String(cpus().length) },
-    kernels: { type: 'string', default: 'wasm,native' },
+    kernels: { type: 'string' }, // default: wasm,native under wasm or auto, auto on other backends
     torch: { type: 'string', default: '../shared/reference/seed_torch.py' },
     python: { type: 'string', default: '/usr/bin/python3' },
+    backend: { type: 'string', default: 'auto' },
   },
 });
 const trials = Number(args.trials);
 const steps = Number(args.steps);
 const workers = Number(args.workers);
+const kernelChoices = (args.kernels ?? (args.backend === 'wasm' || args.backend === 'auto' ? 'wasm,native' : 'auto')).split(',') as KernelChoice[];
 const evalSize = 1024; // as the PyTorch script evaluates
 
 /** Floating-point operations of the matrix products in one training step (backward = 2 × forward). */
@@ -83,6 +88,8 @@ async function wasmCeiling(s: Settings): Promise<{ floorMs: number; gflops: numb
   return { floorMs, gflops: flops / floorMs / 1e6 };
 }
 
+const devices = new Set<string>();
+
 /** Runs the sweep through the real runner into a scratch database; seconds of wall time. */
 async function sweepSeconds(ff: number, pack: string, kernels: KernelChoice): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'sweeper-bench-'));
@@ -92,14 +99,16 @@ async function sweepSeconds(ff: number, pack: string, kernels: KernelChoice): Pr
     `seeds: ${trials}`,
     `trial: { ff: ${ff}, steps: ${steps}, evalEvery: ${steps}, evalSize: ${evalSize} }`,
     'parameters: { tau: { value: 0.1 } }',
-    `resources: { backend: auto, workers: ${workers}, pack: ${pack} }`,
+    `resources: { backend: ${args.backend}, workers: ${workers}, trialsPerDevice: ${workers}, pack: ${pack} }`,
   ].join('\n');
   const store = ResultsStore.open(join(dir, 'results.db'));
   try {
     const start = performance.now();
     const summary = await runSweep({ store, sweep: { spec: parseSweep(text, 'bench.yaml'), text, hash: sha256(text), path: 'bench.yaml' }, kernels, env: { gitCommit: null, gitDirty: null, tfjsVersion: null } });
     if (summary.completed !== trials) throw new Error(`bench sweep: ${summary.completed} of ${trials} trials completed`);
-    return (performance.now() - start) / 1000;
+    const seconds = (performance.now() - start) / 1000;
+    for (const t of store.trials(summary.sweepId)) devices.add(`${t.backend} on ${t.device}`);
+    return seconds;
   } finally {
     store.close();
     rmSync(dir, { recursive: true, force: true });
@@ -133,7 +142,7 @@ for (const ff of args.ff.split(',').map(Number)) {
   const flops = productFlops(settings);
   const torch = await torchSeconds(ff);
   const runs: [string, number][] = [];
-  for (const kernels of args.kernels.split(',') as KernelChoice[]) {
+  for (const kernels of kernelChoices) {
     runs.push([`${kernels}: unpacked, ${workers} workers`, await sweepSeconds(ff, 'off', kernels)]);
     runs.push([`${kernels}: packed (auto), ${workers} workers`, await sweepSeconds(ff, 'auto', kernels)]);
   }
@@ -156,5 +165,7 @@ for (const ff of args.ff.split(',').map(Number)) {
   console.log(`ff ${ff}: wasm floor of the six feed-forward products ${floorMs.toFixed(1)} ms per step at ${ceiling.toFixed(1)} GFLOP/s`);
 }
 const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
+console.log(`ran on: ${[...devices].join(', ')}`);
+if ([...devices].some((d) => d.includes('(software)'))) console.log('note: a software WebGPU adapter (lavapipe, SwiftShader) runs on the CPU: its numbers are for correctness, not speed');
 console.log('');
 for (const row of table) console.log(`| ${row.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`);

@@ -68,7 +68,7 @@ describe('sweeper run: bad input', () => {
     expect(workers.status).not.toBe(0);
     expect(workers.stderr).toMatch(/--workers.*got "0"; must be a whole number ≥ 1/);
     const backend = sweeper(['run', '--config', file, '--backend', 'gpu']);
-    expect(backend.stderr).toMatch(/--backend.*gpu.*auto, tensorflow-gpu, tensorflow, wasm, cpu/);
+    expect(backend.stderr).toMatch(/--backend.*gpu.*auto, tensorflow-gpu, webgpu, tensorflow, wasm, cpu/);
   });
 
   it('refuses --fresh without confirmation when not at a terminal', () => {

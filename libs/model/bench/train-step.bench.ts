@@ -3,7 +3,10 @@
  * backend, with each product kernel asked for (TensorFlow.js's wasm kernels, the native kernel), beside the
  * notebook's own PyTorch loop when `python3 -c 'import torch'` works.
  *
- *   npx nx run model:bench [-- --window 20 --windows 3 --ff 2048,128 --backend auto --kernels wasm,native --pack 8 --torch ../shared/reference/seed_torch.py --python /usr/bin/python3]
+ *   npx nx run model:bench [-- --window 20 --windows 3 --ff 2048,128 --backend auto|webgpu|wasm|… --kernels wasm,native --pack 8 --torch ../shared/reference/seed_torch.py --python /usr/bin/python3]
+ *
+ * The device is named beside the backend (a WebGPU adapter, a CUDA device, or cpu). --kernels applies under wasm
+ * (the native kernel plugs into it); on other backends it defaults to auto.
  *
  * Then the crossover: µs per product call, wasm against the native kernel, on the model's small shapes (what
  * NATIVE_MIN_MACS in src/products.ts is set from).
@@ -32,7 +35,7 @@ const { values: args } = parseArgs({
     windows: { type: 'string', default: '3' },
     ff: { type: 'string', default: '2048,128' },
     backend: { type: 'string', default: 'auto' },
-    kernels: { type: 'string', default: 'wasm,native' },
+    kernels: { type: 'string' }, // default: wasm,native under wasm or auto, auto on other backends
     pack: { type: 'string', default: '0' },
     torch: { type: 'string', default: '../shared/reference/seed_torch.py' },
     python: { type: 'string', default: '/usr/bin/python3' },
@@ -43,6 +46,7 @@ const window = Number(args.window);
 const windows = Number(args.windows);
 if (!Number.isInteger(window / 10) || window < 10) throw new Error(`--window: got ${args.window}; must be a multiple of 10 (steps are timed at progress events, every 10 steps)`);
 const warmup = 10;
+const kernelChoices = (args.kernels ?? (args.backend === 'wasm' || args.backend === 'auto' ? 'wasm,native' : 'auto')).split(',') as KernelChoice[];
 const steps = warmup + window * windows;
 
 /**
@@ -50,18 +54,19 @@ const steps = warmup + window * windows;
  * (no evaluation inside). The best window, as for PyTorch the best of its trials: other processes on a shared
  * machine only ever make a window slower.
  */
-async function measure(settings: Settings, trials: number, kernels: KernelChoice): Promise<{ ms: number; backend: string }> {
+async function measure(settings: Settings, trials: number, kernels: KernelChoice): Promise<{ ms: number; kernels: string; device: string }> {
   const pack = Array.from({ length: trials }, (_, i) => ({ ...settings, seed: settings.seed + i, k: 1 + (i % 3) }));
   const marks = new Map<number, number>();
   const outcomes = await trainPack(pack, {
     backend: args.backend as BackendName,
     kernels,
+    syncProgress: true, // on a GPU backend a step is timed when it ran, not when it was queued
     onEvent: (e: PackEvent) => e.type === 'progress' && e.trial === 0 && marks.set(e.step, performance.now()),
   });
   const first = outcomes[0]!;
   if (!first.ok) throw first.error;
   const times = Array.from({ length: windows }, (_, w) => (marks.get(warmup + (w + 1) * window)! - marks.get(warmup + w * window)!) / window);
-  return { ms: Math.min(...times), backend: first.result.kernels };
+  return { ms: Math.min(...times), kernels: first.result.kernels, device: first.result.device };
 }
 
 function torchAvailable(python: string): boolean {
@@ -86,12 +91,12 @@ const rows: string[][] = [
 for (const ff of args.ff.split(',').map(Number)) {
   const settings = parseSettings({ ff, steps, evalEvery: steps, evalSize: 16 });
   const torch = withTorch ? torchMsPerStep(args.python, script, ff) : undefined;
-  for (const kernels of args.kernels.split(',') as KernelChoice[]) {
+  for (const kernels of kernelChoices) {
     const single = await measure(settings, 1, kernels);
     const packed = packSize > 1 ? (await measure(settings, packSize, kernels)).ms / packSize : undefined;
     rows.push([
       String(ff),
-      single.backend,
+      `${single.kernels} (${single.device})`,
       single.ms.toFixed(1),
       ...(torch !== undefined ? [torch.toFixed(1), (single.ms / torch).toFixed(2)] : []),
       ...(packed !== undefined ? [packed.toFixed(1), ...(torch !== undefined ? [(torch / packed).toFixed(2)] : [])] : []),
@@ -100,6 +105,7 @@ for (const ff of args.ff.split(',').map(Number)) {
 }
 const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
 for (const row of rows) console.log(row.map((cell, c) => cell.padStart(widths[c]!)).join('  '));
+if (rows.slice(1).some((r) => r[1]!.includes('(software)'))) console.log('note: a software WebGPU adapter (lavapipe, SwiftShader) runs on the CPU: its numbers are for correctness, not speed');
 
 /** µs per call of one product, best of 5 rounds of `calls` (wasm backend). */
 function productMicros(a: tf.Tensor, b: tf.Tensor, calls: number): number {

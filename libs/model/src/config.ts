@@ -13,7 +13,7 @@ export const SAMPLERS = ['gumbel-max', 'straight-through', 'relaxed-topk'] as co
 export const APPROXIMATORS = ['shared', 'masked'] as const;
 export const ANNEALS = ['constant', 'linear', 'exponential', 'cosine'] as const;
 export const TASKS = ['majority'] as const;
-export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKENDS = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 
 export type Attention = (typeof ATTENTIONS)[number];
 export type Sampler = (typeof SAMPLERS)[number];

@@ -12,6 +12,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import type { Approximator, Attention, Sampler, Settings } from './config.ts';
 import { feedForward, layerNorm, linear, oneHot, productsPerTrial, stacked, withGradient, type Weight } from './ops.ts';
 import { splitColumns } from './kernels.ts';
+import { uniformRows } from './device-random.ts';
 import type { Rng } from './random.ts';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -304,6 +305,18 @@ export function gumbelNoise(sampler: Sampler, rngs: Rng[], ks: number[], batch: 
       }
   });
   return tf.tensor4d(noise, [slots, trials, batch, tokens]);
+}
+
+/**
+ * The same noise drawn on the device, one key per trial (`keys`, from each trial's DeviceStream): shapes as
+ * gumbelNoise. Number j·B·T + b·T + t of trial p's draw is its slot j, row b, token t, whatever the pack's K.
+ */
+export function deviceGumbelNoise(sampler: Sampler, keys: number[], ks: number[], batch: number, tokens: number): Tensor {
+  const trials = keys.length;
+  const slots = sampler === 'relaxed-topk' ? 1 : Math.max(...ks);
+  const gumbel = tf.neg(tf.log(tf.neg(tf.log(uniformRows(keys, slots * batch * tokens))))); // [P, K·B·T]
+  if (sampler === 'relaxed-topk') return tf.reshape(gumbel, [trials, batch, tokens]);
+  return tf.transpose(tf.reshape(gumbel, [trials, slots, batch, tokens]), [1, 0, 2, 3]); // [K, P, B, T]
 }
 
 // ---------------------------------------------------------------------------------------------------------

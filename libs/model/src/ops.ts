@@ -8,8 +8,8 @@
  *   operands itself; else XNNPACK with explicit transposes of the smaller operand).
  * - Bias and ReLU are fused into the product; bias gradients are `ones @ dz` (a product: ~15× faster than a
  *   column `tf.sum` on wasm).
- * - On the native TensorFlow backends (where a batched product is fast and small models are launch-bound)
- *   the trials' products become one batched product instead.
+ * - On the native TensorFlow backends and WebGPU (where a batched product is fast and small models are bound by
+ *   per-dispatch overhead) the trials' products become one batched product instead.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
@@ -25,10 +25,11 @@ export function forceProducts(mode: 'per-trial' | 'batched' | null): void {
   forcedProducts = mode;
 }
 
-/** One 2-D product per trial (wasm, cpu) or one batched product for the pack (native TensorFlow). */
+/** One 2-D product per trial (wasm, cpu) or one batched product for the pack (native TensorFlow, WebGPU). */
 export function productsPerTrial(): boolean {
   if (forcedProducts) return forcedProducts === 'per-trial';
-  return tf.getBackend() !== 'tensorflow';
+  const backend = tf.getBackend();
+  return backend !== 'tensorflow' && backend !== 'webgpu';
 }
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);

@@ -12,16 +12,17 @@ import { loadBackend } from './backend.ts';
 import { kernelChoiceFromEnv, type KernelChoice } from '@l2x/native-kernels';
 import { useKernels } from './products.ts';
 import { AbortError, NonFiniteLossError } from './errors.ts';
-import { EVAL_SUMS, evaluationSums, gumbelNoise, initialParams, modelSpec, paramCount, trainingLoss, unpackParams, type Context, type Inputs } from './model.ts';
+import { DeviceStream, drawsOnDevice, uniformRows } from './device-random.ts';
+import { EVAL_SUMS, deviceGumbelNoise, evaluationSums, gumbelNoise, initialParams, modelSpec, paramCount, trainingLoss, unpackParams, type Context, type Inputs } from './model.ts';
 import { AdamW } from './optimizer.ts';
 import { oneHot, releaseHeld } from './ops.ts';
 import { packKey } from './pack.ts';
-import { Rng } from './random.ts';
+import { Rng, STREAMS } from './random.ts';
 import { temperature } from './schedule.ts';
 import { createTask, type Batch, type Task } from './task.ts';
 
 export type TrainEvent =
-  | { type: 'start'; backend: ResolvedBackend; kernels: string; tfjsVersion: string }
+  | { type: 'start'; backend: ResolvedBackend; kernels: string; tfjsVersion: string; device: string; skipped: string[] }
   | { type: 'progress'; step: number; steps: number } // every few steps, without reading the device
   | { type: 'eval'; step: number; tau: number; metrics: Metrics };
 
@@ -33,6 +34,8 @@ export interface TrainResult {
   /** The product kernels that ran: `wasm+native avx2`, `wasm`, or the backend's own (products.ts). */
   kernels: string;
   tfjsVersion: string;
+  /** What ran it: the adapter's or CUDA device's name, or "cpu" (LoadedBackend.device). */
+  device: string;
   metrics: Metrics;
   steps: number;
   /** Wall time of the training steps (evaluations excluded); shared by the trials of a pack. */
@@ -57,6 +60,16 @@ export interface PackOptions {
   kernels?: KernelChoice;
   signal?: AbortSignal;
   onEvent?: (event: PackEvent) => void;
+  /**
+   * Progress events wait until the device has finished the steps before them (benchmarks time steps by them).
+   * Otherwise on a GPU backend a progress event says a step was queued, not run.
+   */
+  syncProgress?: boolean;
+  /**
+   * Where Gumbel noise and dropout masks are drawn: `device` (the default on webgpu: a kernel, nothing uploaded;
+   * also on cpu, for tests) or `host` (the default elsewhere: JavaScript streams, the same on every backend).
+   */
+  random?: 'host' | 'device';
 }
 
 /** The held-out set is the same for every trial (drawn from this seed), so trials are compared on equal terms. */
@@ -76,14 +89,19 @@ export async function train(settings: Settings, options: TrainOptions = {}): Pro
   return outcome!.result;
 }
 
-/** Per-trial host state: its random streams. */
+/** Per-trial host state: its random streams (noise and dropout on the host, or their keys on the device). */
 interface TrialState {
   settings: Settings;
   data: Rng;
   dropout: Rng;
   noise: Rng;
+  deviceDropout: DeviceStream;
+  deviceNoise: DeviceStream;
   failed: NonFiniteLossError | null;
 }
+
+/** Noise for one batch: from each trial's host stream, or drawn on the device from its device stream's next key. */
+type NoiseSource = { host: Rng[] } | { device: DeviceStream[] };
 
 /**
  * Trains trials with equal packKey together: weights and optimiser state stacked along a leading axis.
@@ -97,10 +115,11 @@ export async function trainPack(input: Settings[], options: PackOptions = {}): P
   pack.forEach((s, i) => {
     if (packKey(s) !== key) throw new Error(`trainPack: trial ${i} differs from trial 0 in a setting that fixes shapes (${packKey(s)} vs ${key})`);
   });
-  const { backend, version } = await loadBackend(options.backend ?? 'auto');
+  const { backend, version, device, skipped } = await loadBackend(options.backend ?? 'auto');
   const kernels = useKernels(options.kernels ?? kernelChoiceFromEnv());
   const emit = options.onEvent ?? (() => {});
-  pack.forEach((_, trial) => emit({ type: 'start', trial, backend, kernels, tfjsVersion: version }));
+  pack.forEach((_, trial) => emit({ type: 'start', trial, backend, kernels, tfjsVersion: version, device, skipped }));
+  const onDevice = (options.random ?? (drawsOnDevice() ? 'device' : 'host')) === 'device'; // drawn by a kernel, not uploaded
 
   const first = pack[0]!;
   const tasks = pack.map(createTask); // the same shapes; the data may differ (labelTokens)
@@ -114,6 +133,8 @@ export async function trainPack(input: Settings[], options: PackOptions = {}): P
     data: Rng.stream(settings.seed, 'data'),
     dropout: Rng.stream(settings.seed, 'dropout'),
     noise: Rng.stream(settings.seed, 'noise'),
+    deviceDropout: new DeviceStream(settings.seed, STREAMS.dropout),
+    deviceNoise: new DeviceStream(settings.seed, STREAMS.noise),
     failed: null,
   }));
   const reuseBuffers = tf.getBackend() === 'wasm'; // wasm copies uploads into its heap; cpu and tfjs-node keep the array
@@ -150,8 +171,9 @@ export async function trainPack(input: Settings[], options: PackOptions = {}): P
     /** Dropout keep-masks, each trial's part from its own stream. */
     const keep = (shape: number[], scaled: boolean, draw?: boolean[]): Tensor => {
       const size = shape.reduce((a, b) => a * b, 1);
-      const values = buffer(trials * size);
       const value = scaled ? 1 / (1 - first.dropout) : 1;
+      if (onDevice) return deviceKeep(shape, size, value, draw);
+      const values = buffer(trials * size);
       state.forEach((s, p) => {
         const part = values.subarray(p * size, (p + 1) * size);
         if (draw && !draw[p]) part.fill(value);
@@ -159,8 +181,19 @@ export async function trainPack(input: Settings[], options: PackOptions = {}): P
       });
       return tf.tensor(values, [trials, ...shape]);
     };
+    /** The same on the device: a trial that does not draw advances no key, as it would alone. */
+    const deviceKeep = (shape: number[], size: number, value: number, draw?: boolean[]): Tensor => {
+      const keys = state.map((s, p) => (draw && !draw[p] ? 0 : s.deviceDropout.next()));
+      let mask = tf.mul(tf.cast(tf.greaterEqual(uniformRows(keys, size), first.dropout), 'float32'), value); // [P, size]
+      if (draw?.some((d) => !d)) mask = tf.where(tf.tensor2d(draw.map((d) => [d]), [trials, 1], 'bool'), mask, tf.fill([trials, size], value));
+      return tf.reshape(mask, [trials, ...shape]);
+    };
+    const noiseFor = (source: NoiseSource, b: number): Tensor =>
+      'host' in source
+        ? gumbelNoise(spec.sampler, source.host, pack.map((s) => s.k), b, task.tokens)
+        : deviceGumbelNoise(spec.sampler, source.device.map((d) => d.next()), pack.map((s) => s.k), b, task.tokens);
 
-    const inputs = (batches: Batch[], noiseRngs: Rng[], taus: number[]): Inputs => {
+    const inputs = (batches: Batch[], noise: NoiseSource, taus: number[]): Inputs => {
       const b = batches[0]!.size;
       const ids = new Int32Array(trials * b * task.tokens);
       const labels = new Int32Array(trials * b);
@@ -168,7 +201,7 @@ export async function trainPack(input: Settings[], options: PackOptions = {}): P
       return {
         ids: tf.tensor3d(ids, [trials, b, task.tokens], 'int32'),
         labels: oneHot(tf.tensor2d(labels, [trials, b], 'int32'), task.classes),
-        noise: gumbelNoise(spec.sampler, noiseRngs, pack.map((s) => s.k), b, task.tokens),
+        noise: noiseFor(noise, b),
         tau: tf.tensor4d(taus, [trials, 1, 1, 1]),
         kMask,
         auxWeight,
@@ -176,16 +209,20 @@ export async function trainPack(input: Settings[], options: PackOptions = {}): P
       };
     };
 
-    const evaluate = async (step: number, taus: number[]): Promise<void> => {
-      const [losses, bad] = await Promise.all([lossSum!.data(), firstBad!.data()]);
-      const noiseRngs = state.map((s) => Rng.stream(s.settings.seed, 'evalNoise')); // the same noise at every evaluation
+    /** Waits for the device to finish the steps queued so far (GPU backends run them asynchronously). */
+    const settle = () => Promise.all([lossSum!.data(), firstBad!.data()]);
+    const evaluate = async (step: number, taus: number[], [losses, bad]: Awaited<ReturnType<typeof settle>>): Promise<void> => {
+      // The same noise at every evaluation: the streams start over each time.
+      const noise: NoiseSource = onDevice
+        ? { device: state.map((s) => new DeviceStream(s.settings.seed, STREAMS.evalNoise)) }
+        : { host: state.map((s) => Rng.stream(s.settings.seed, 'evalNoise')) };
       const chunk = Math.max(16, Math.min(1024, Math.floor(2 ** 23 / (trials * task.tokens * Math.max(spec.ff, 4 * spec.dModel)))));
       let sums = tf.zeros([trials, EVAL_SUMS.length]);
       for (let start = 0; start < first.evalSize; start += chunk) {
         const parts = evalSets.map((set) => slice(set, start, Math.min(first.evalSize, start + chunk)));
         const size = parts[0]!.size;
         const next = tf.tidy(() => {
-          const x = inputs(parts, noiseRngs, taus);
+          const x = inputs(parts, noise, taus);
           const relevant = new Float32Array(trials * size * task.tokens);
           parts.forEach((part, p) => relevant.set(part.relevant, p * part.relevant.length));
           const ctx: Context = { spec, trials, batch: size, keep: null };
@@ -231,7 +268,7 @@ export async function trainPack(input: Settings[], options: PackOptions = {}): P
       const taus = pack.map((s) => temperature(s, step - 1));
       const batches = state.map((s, p) => tasks[p]!.batch(s.data, first.batchSize));
       const [nextSum, nextBad] = tf.tidy(() => {
-        const x = inputs(batches, state.map((s) => s.noise), taus);
+        const x = inputs(batches, onDevice ? { device: state.map((s) => s.deviceNoise) } : { host: state.map((s) => s.noise) }, taus);
         const ctx: Context = { spec, trials, batch: first.batchSize, keep: first.dropout > 0 ? keep : null };
         let losses: Tensor | undefined;
         const { grads } = tf.variableGrads(() => {
@@ -251,11 +288,16 @@ export async function trainPack(input: Settings[], options: PackOptions = {}): P
       lossSum = nextSum!;
       firstBad = nextBad!;
       sinceEval += 1;
+
+      const evalDue = step % first.evalEvery === 0 || step === steps;
+      const progressDue = step % PROGRESS_EVERY === 0 || step === steps;
+      // Training time includes waiting for the device to finish the queued steps, before an evaluation starts.
+      const settled = evalDue || (progressDue && options.syncProgress) ? await settle() : undefined;
       trainMs += performance.now() - started;
 
-      if (step % PROGRESS_EVERY === 0 || step === steps) state.forEach((s, p) => !s.failed && emit({ type: 'progress', trial: p, step, steps }));
-      if (step % first.evalEvery === 0 || step === steps) {
-        await evaluate(step, pack.map((s) => temperature(s, step)));
+      if (progressDue) state.forEach((s, p) => !s.failed && emit({ type: 'progress', trial: p, step, steps }));
+      if (evalDue) {
+        await evaluate(step, pack.map((s) => temperature(s, step)), settled!);
         if (state.every((s) => s.failed)) break;
       } else if (step % PROGRESS_EVERY === 0) {
         await new Promise((resolve) => setImmediate(resolve)); // let the UI, signals and timers run
@@ -263,7 +305,10 @@ export async function trainPack(input: Settings[], options: PackOptions = {}): P
     }
     return state.map((s, p): PackOutcome => {
       if (s.failed) return { ok: false, error: s.failed };
-      return { ok: true, result: { backend, kernels, tfjsVersion: version, metrics: finals[p]!, steps, trainMs, msPerStep: trainMs / steps, packSize: trials } };
+      return {
+        ok: true,
+        result: { backend, kernels, tfjsVersion: version, device, metrics: finals[p]!, steps, trainMs, msPerStep: trainMs / steps, packSize: trials },
+      };
     });
   } finally {
     releaseHeld();

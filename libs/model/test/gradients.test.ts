@@ -9,7 +9,11 @@ import { splitColumns } from '../src/kernels.ts';
 import { feedForward, forceProducts, layerNorm, linear, releaseHeld, unstackTrials } from '../src/ops.ts';
 import { stack } from '../src/kernels.ts';
 import { straightThrough, gumbelMax } from '../src/model.ts';
-import { expectClose } from './helpers.ts';
+import { DeferredChecks } from './helpers.ts';
+import { webgpuForTests } from '../src/webgpu.ts';
+
+const checks = new DeferredChecks();
+const expectClose = checks.close.bind(checks);
 
 function compareGradients(custom: (...xs: Tensor[]) => Tensor, reference: (...xs: Tensor[]) => Tensor, inputs: Tensor[], tolerance = 1e-4) {
   tf.tidy(() => {
@@ -26,18 +30,29 @@ function compareGradients(custom: (...xs: Tensor[]) => Tensor, reference: (...xs
 const random = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);
 const bias3 = (b: Tensor) => tf.reshape(b, [b.shape[0]!, 1, b.shape[1]!]);
 
-// The batched variant is what the native TensorFlow backends run; it is exercised here on cpu. On wasm, with
+// The batched variant is what the native TensorFlow backends and webgpu run; it is exercised here on cpu, and on
+// webgpu where an adapter exists (webgpuForTests in src/webgpu.ts says why it skips otherwise). On wasm, with
 // TensorFlow.js's own product kernels and with the native kernel (when it is built).
-const configurations = [['wasm', 'per-trial', 'wasm'], ['wasm', 'per-trial', 'native'], ['cpu', 'per-trial', 'auto'], ['cpu', 'batched', 'auto']] as const;
+const webgpu = (await webgpuForTests()) ? ([['webgpu', 'batched', 'auto']] as const) : [];
+const configurations = [
+  ['wasm', 'per-trial', 'wasm'],
+  ['wasm', 'per-trial', 'native'],
+  ['cpu', 'per-trial', 'auto'],
+  ['cpu', 'batched', 'auto'],
+  ...webgpu,
+] as const;
 for (const [backend, products, kernels] of configurations) {
-  describe.skipIf(kernels === 'native' && !nativeKernels())(`custom gradients on ${backend}, ${products} products, ${kernels} kernels`, () => {
+  // webgpu compiles a shader the first time each kernel runs (seconds each on lavapipe).
+  const timeout = backend === 'webgpu' ? 120_000 : 5_000;
+  describe.skipIf(kernels === 'native' && !nativeKernels())(`custom gradients on ${backend}, ${products} products, ${kernels} kernels`, { timeout }, () => {
     beforeAll(async () => {
       await loadBackend(backend);
       useKernels(kernels);
     });
     beforeEach(() => forceProducts(products));
-    afterEach(() => {
+    afterEach(async () => {
       forceProducts(null);
+      await checks.run();
       releaseHeld();
     });
 
@@ -113,12 +128,14 @@ for (const [backend, products, kernels] of configurations) {
         const kMask = tf.ones([1, 1, 3, 1]);
         const probe = random([1, 6, 9], 17);
         const hard = straightThrough(logp, noise, tau, kMask);
-        expect(Array.from(hard.dataSync()).every((v) => v === 0 || v === 1)).toBe(true);
-        expect(Array.from(tf.sum(hard, -1).dataSync())).toEqual(new Array(6).fill(3));
+        checks.later([hard, tf.sum(hard, -1)], ([values, sums]) => {
+          expect(Array.from(values!).every((v) => v === 0 || v === 1)).toBe(true);
+          expect(Array.from(sums!)).toEqual(new Array(6).fill(3));
+        });
         const g = tf.grad((l: Tensor) => tf.sum(tf.mul(straightThrough(l, noise, tau, kMask), probe)))(logp);
         const relaxed = tf.grad((l: Tensor) => tf.sum(tf.mul(gumbelMax(l, noise, tau, kMask), probe)))(logp);
         expectClose(g, relaxed, 1e-6);
-        expect(tf.max(tf.abs(g)).dataSync()[0]).toBeGreaterThan(1e-3);
+        checks.later([tf.max(tf.abs(g))], ([largest]) => expect(largest![0]).toBeGreaterThan(1e-3));
       });
     });
   });

@@ -15,7 +15,7 @@ export type ParentMessage = { type: 'run'; jobId: number; backend: BackendName; 
 
 export type WorkerMessage =
   | { type: 'ready'; pid: number }
-  | { type: 'started'; jobId: number; backend: string; kernels: string; tfjsVersion: string }
+  | { type: 'started'; jobId: number; backend: string; kernels: string; tfjsVersion: string; device: string; skipped: string[] }
   | { type: 'progress'; jobId: number; trialId: number; step: number }
   | { type: 'eval'; jobId: number; trialId: number; step: number; tau: number; metrics: Metrics }
   | { type: 'completed'; jobId: number; trialId: number; backend: string; kernels: string; metrics: Metrics; trainMs: number }

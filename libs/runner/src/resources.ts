@@ -1,18 +1,25 @@
 /**
- * Where trials run: one worker process per GPU × trialsPerDevice when TensorFlow.js's GPU backend is
- * there, CPU workers otherwise.
+ * Where trials run: one worker process per GPU × trialsPerDevice on a GPU backend (tfjs-node-gpu on CUDA, or
+ * WebGPU on any adapter Dawn finds), CPU workers otherwise.
+ *
+ * GPUs are found by enumerating WebGPU adapters (Dawn) and, where present, with nvidia-smi. A
+ * CUDA_VISIBLE_DEVICES set by a scheduler (Slurm, Kubernetes) is respected: only the GPUs it lists are used,
+ * and each worker is given one of its entries, never another GPU.
  */
 import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { UserError } from '@l2x/errors';
 import type { BackendName } from '@l2x/model/config';
+import { ADAPTER_ENV, NO_WEBGPU_ENV, deviceLabel, webgpuStatus, whyNoAdapter, type AdapterInfo } from '@l2x/model/webgpu';
 import type { SweepResources } from '@l2x/sweep';
 
 export interface WorkerSlot {
   index: number;
-  /** `gpu:N` for a GPU worker, null for a CPU worker. */
+  /** The GPU this worker is bound to ("NVIDIA H200", "llvmpipe (software)"); null for a CPU worker. */
   device: string | null;
+  /** Its driver and API ("NVIDIA 570.86 (cuda)", "llvmpipe: Mesa 25.0.7 (vulkan)"); null for a CPU worker. */
+  driver: string | null;
   env: Record<string, string>;
 }
 
@@ -21,14 +28,73 @@ export interface ResourcePlan {
   slots: WorkerSlot[];
 }
 
-/** GPU indices that `nvidia-smi` lists; none when it is missing (no driver, no GPU). */
-export function detectGpus(): number[] {
+/** A CUDA device as nvidia-smi lists it, restricted to those CUDA_VISIBLE_DEVICES shows. */
+export interface CudaDevice {
+  /** What CUDA_VISIBLE_DEVICES calls it: the index or UUID the scheduler wrote, else nvidia-smi's index. */
+  id: string;
+  name: string;
+  driver: string;
+}
+
+/** The GPUs of this machine, as each GPU backend sees them. */
+export interface GpuInventory {
+  cuda: CudaDevice[];
+  adapters: AdapterInfo[];
+  /** Why no WebGPU adapter could be listed (the package or Vulkan missing), when that is so. */
+  webgpuProblem?: string;
+}
+
+/** A GPU as nvidia-smi lists it. */
+export interface NvidiaSmiRow {
+  index: string;
+  uuid: string;
+  name: string;
+  driver: string;
+}
+
+/** nvidia-smi's GPUs; none when it is missing (no driver, no GPU). nvidia-smi ignores CUDA_VISIBLE_DEVICES. */
+function nvidiaSmi(): NvidiaSmiRow[] {
   try {
-    const out = execFileSync('nvidia-smi', ['--query-gpu=index', '--format=csv,noheader'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
-    return out.split('\n').map((line) => line.trim()).filter(Boolean).map(Number).filter(Number.isInteger);
+    const out = execFileSync('nvidia-smi', ['--query-gpu=index,uuid,name,driver_version', '--format=csv,noheader'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 5000,
+    });
+    return out
+      .split('\n')
+      .map((line) => line.split(',').map((cell) => cell.trim()))
+      .filter((cells) => cells.length === 4)
+      .map(([index, uuid, name, driver]) => ({ index: index!, uuid: uuid!, name: name!, driver: driver! }));
   } catch {
     return [];
   }
+}
+
+/**
+ * The GPUs CUDA_VISIBLE_DEVICES shows (indices or UUIDs, in its order), or all of them when it is unset: each keeps
+ * the name the scheduler gave it, so a worker's CUDA_VISIBLE_DEVICES is one entry of the scheduler's own list.
+ */
+export function visibleCudaDevices(rows: NvidiaSmiRow[], visible: string | undefined): CudaDevice[] {
+  const device = (id: string, row: NvidiaSmiRow): CudaDevice => ({ id, name: row.name, driver: `NVIDIA ${row.driver}` });
+  if (visible === undefined) return rows.map((row) => device(row.index, row));
+  return visible
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .flatMap((entry) => {
+      const row = rows.find((r) => r.index === entry || r.uuid === entry || r.uuid === `GPU-${entry}` || (entry.startsWith('GPU-') && r.uuid.startsWith(entry)));
+      return row ? [device(entry, row)] : [];
+    });
+}
+
+export function detectCudaDevices(visible = process.env.CUDA_VISIBLE_DEVICES): CudaDevice[] {
+  return visibleCudaDevices(nvidiaSmi(), visible);
+}
+
+/** Both kinds of GPU. Listing WebGPU adapters loads Dawn (about a second), never TensorFlow.js. */
+export async function detectGpus(): Promise<GpuInventory> {
+  const { adapters, problem } = await webgpuStatus();
+  return { cuda: detectCudaDevices(), adapters, ...(problem ? { webgpuProblem: problem } : {}) };
 }
 
 function installed(pkg: string): boolean {
@@ -49,34 +115,65 @@ export function autoCpuWorkers(cpus = availableParallelism()): number {
   return Math.max(1, cpus);
 }
 
-export function planResources(
-  resources: SweepResources,
-  overrides: { workers?: number; backend?: BackendName } = {},
-  gpus: () => number[] = detectGpus,
-): ResourcePlan {
-  const backend = overrides.backend ?? resources.backend;
-  const wantsGpu = backend === 'tensorflow-gpu' || (backend === 'auto' && installed('@tensorflow/tfjs-node-gpu'));
-  const available = wantsGpu ? gpus() : [];
-  if (backend === 'tensorflow-gpu' && available.length === 0)
-    throw new UserError('backend tensorflow-gpu: no GPU found (nvidia-smi lists none); use --backend auto, wasm or cpu');
-  const devices = resources.devices === 'auto' ? available : resources.devices;
-  if (wantsGpu && devices.length > 0) {
-    const missing = devices.filter((d) => !available.includes(d));
-    if (missing.length) throw new UserError(`resources.devices: GPU ${missing.join(', ')} not found; this machine has ${available.join(', ') || 'none'}`);
+/** A GPU a worker can be bound to: its label, driver, and the environment that binds it. */
+interface Gpu {
+  label: string;
+  driver: string;
+  env: Record<string, string>;
+}
+
+function cudaGpus(inventory: GpuInventory): Gpu[] {
+  return inventory.cuda.map((d) => ({
+    label: d.name,
+    driver: `${d.driver} (cuda)`,
+    // The adapter of the same name backs up a worker whose libtensorflow finds no GPU (auto falls through to webgpu).
+    env: { CUDA_VISIBLE_DEVICES: d.id, TF_FORCE_GPU_ALLOW_GROWTH: 'true', [ADAPTER_ENV]: d.name },
+  }));
+}
+
+function webgpuGpus(adapters: AdapterInfo[]): Gpu[] {
+  return adapters.map((a) => ({ label: deviceLabel(a), driver: `${a.driver} (${a.api})`, env: { [ADAPTER_ENV]: a.name } }));
+}
+
+/** Which GPUs the backend asked for would use, and the backend the workers are told to start. */
+function gpusFor(backend: BackendName, inventory: GpuInventory): { gpus: Gpu[]; backend: BackendName } {
+  switch (backend) {
+    case 'tensorflow-gpu':
+      if (inventory.cuda.length === 0) throw new UserError('backend tensorflow-gpu: no GPU found (nvidia-smi lists none visible); use --backend auto, webgpu, wasm or cpu');
+      return { gpus: cudaGpus(inventory), backend };
+    case 'webgpu':
+      if (inventory.adapters.length === 0)
+        throw new UserError(`backend webgpu: ${inventory.webgpuProblem ?? 'no WebGPU adapter found'}`.split('\n')[0]!);
+      return { gpus: webgpuGpus(inventory.adapters), backend };
+    case 'auto': {
+      if (inventory.cuda.length > 0 && installed('@tensorflow/tfjs-node-gpu')) return { gpus: cudaGpus(inventory), backend };
+      const hardware = inventory.adapters.filter((a) => !a.software); // software adapters only when asked for by name
+      return hardware.length > 0 ? { gpus: webgpuGpus(hardware), backend: 'webgpu' } : { gpus: [], backend };
+    }
+    default:
+      return { gpus: [], backend };
+  }
+}
+
+export function planResources(resources: SweepResources, overrides: { workers?: number; backend?: BackendName } = {}, inventory?: GpuInventory): ResourcePlan {
+  const asked = overrides.backend ?? resources.backend;
+  const { gpus, backend } = gpusFor(asked, inventory ?? { cuda: [], adapters: [] });
+  if (gpus.length > 0) {
+    const indices = resources.devices === 'auto' ? gpus.map((_, i) => i) : resources.devices;
+    const missing = indices.filter((d) => d >= gpus.length);
+    if (missing.length)
+      throw new UserError(`resources.devices: GPU ${missing.join(', ')} not found; this machine has ${gpus.map((g, i) => `${i} (${g.label})`).join(', ')}`);
     const slots: WorkerSlot[] = [];
-    for (const device of devices)
-      for (let i = 0; i < resources.trialsPerDevice; i++)
-        slots.push({
-          index: slots.length,
-          device: `gpu:${device}`,
-          env: { CUDA_VISIBLE_DEVICES: String(device), TF_FORCE_GPU_ALLOW_GROWTH: 'true' },
-        });
+    for (const i of indices)
+      for (let k = 0; k < resources.trialsPerDevice; k++) slots.push({ index: slots.length, device: gpus[i]!.label, driver: gpus[i]!.driver, env: { ...gpus[i]!.env } });
     const limit = overrides.workers ?? (resources.workers === 'auto' ? slots.length : resources.workers);
-    return { backend: backend === 'auto' ? 'tensorflow-gpu' : backend, slots: slots.slice(0, limit) };
+    return { backend, slots: slots.slice(0, limit) };
   }
   const count = overrides.workers ?? (resources.workers === 'auto' ? autoCpuWorkers() : resources.workers);
+  // The adapters were listed already: workers under `auto` skip webgpu with the reason instead of loading Dawn again.
+  const noWebgpu: Record<string, string> = asked === 'auto' && inventory ? { [NO_WEBGPU_ENV]: inventory.webgpuProblem ?? whyNoAdapter(inventory.adapters, { allowSoftware: false }) } : {};
   return {
     backend,
-    slots: Array.from({ length: count }, (_, index) => ({ index, device: null, env: { CUDA_VISIBLE_DEVICES: '' } })),
+    slots: Array.from({ length: count }, (_, index) => ({ index, device: null, driver: null, env: { CUDA_VISIBLE_DEVICES: '', ...noWebgpu } })),
   };
 }

@@ -7,6 +7,7 @@
  * next run (dead process on this host, or a heartbeat older than `staleMs`).
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -16,7 +17,7 @@ import type { ResultsStore, RunEnvironment, SweepRecord, TrialRecord } from '@l2
 import { expandSweep, type LoadedSweep } from '@l2x/sweep';
 import { planJobs, type Job } from './jobs.ts';
 import type { ParentMessage, WorkerMessage } from './protocol.ts';
-import { planResources, type ResourcePlan, type WorkerSlot } from './resources.ts';
+import { detectGpus, planResources, type GpuInventory, type ResourcePlan, type WorkerSlot } from './resources.ts';
 
 export type RunnerEvent =
   | {
@@ -35,6 +36,8 @@ export type RunnerEvent =
   | { type: 'trial-started'; trial: TrialRecord; worker: number }
   | { type: 'trial-finished'; trial: TrialRecord; metrics: Record<string, number | null> }
   | { type: 'worker-lost'; worker: number; reason: string }
+  /** A worker's first job started: the backend and device it runs on, and why `auto` passed over the others. */
+  | { type: 'worker-backend'; worker: number; backend: string; device: string; skipped: string[] }
   | { type: 'stopping' };
 
 export interface RunOptions {
@@ -57,8 +60,8 @@ export interface RunOptions {
   flushMs?: number;
   /** How long stopped workers get to exit before they are killed. */
   graceMs?: number;
-  /** For tests: how GPUs are found. */
-  detectGpus?: () => number[];
+  /** For tests: how GPUs are found (default: nvidia-smi and Dawn's adapters). */
+  detectGpus?: () => GpuInventory | Promise<GpuInventory>;
 }
 
 export interface RunSummary {
@@ -71,9 +74,16 @@ export interface RunSummary {
   total: number;
 }
 
-const WORKER_SCRIPT = fileURLToPath(new URL('./worker.ts', import.meta.url));
-/** tsx's loader as a file URL: workers run the TypeScript sources, whatever folder the sweep was started from. */
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+/**
+ * How a worker process starts. From the sources: worker.ts under tsx's loader (a file URL, whatever folder the
+ * sweep was started from). From the bundle (`sweeper:bundle`), where this code sits in main.js: worker.js beside it.
+ */
+function workerCommand(): { script: string; execArgv: string[] } {
+  const bundled = fileURLToPath(new URL('./worker.js', import.meta.url));
+  if (existsSync(bundled)) return { script: bundled, execArgv: [] };
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  return { script: fileURLToPath(new URL('./worker.ts', import.meta.url)), execArgv: ['--import', tsx] };
+}
 
 interface Worker {
   slot: WorkerSlot;
@@ -81,6 +91,14 @@ interface Worker {
   job: Job | null;
   ready: boolean;
   stderr: string;
+  /** Whether its backend and device were reported (once per worker). */
+  announced: boolean;
+}
+
+/** The GPUs the plan's workers are bound to, with their drivers, as the run records them (JSON); null for CPU. */
+function gpusOf(plan: ResourcePlan): string | null {
+  const gpus = new Map(plan.slots.filter((s) => s.device !== null).map((s) => [`${s.device}|${s.driver}`, { device: s.device, driver: s.driver }]));
+  return gpus.size > 0 ? JSON.stringify([...gpus.values()]) : null;
 }
 
 /** Whether a process of a run recorded on this host still exists. Other hosts: assume alive (heartbeats decide). */
@@ -114,7 +132,10 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
   const added = store.addTrials(sweep.id, planned);
   const reclaimed = store.reclaimOrphans(sweep.id, { staleMs, isAlive });
   if (options.retryFailed) store.requeueFailed(sweep.id);
-  const plan = planResources(spec.resources, { workers: options.workers, backend: options.backend }, options.detectGpus);
+  const backendAsked = options.backend ?? spec.resources.backend;
+  // Only a backend that may use a GPU looks for one (listing WebGPU adapters loads Dawn).
+  const inventory = backendAsked === 'auto' || backendAsked === 'webgpu' || backendAsked === 'tensorflow-gpu' ? await (options.detectGpus ?? detectGpus)() : undefined;
+  const plan = planResources(spec.resources, { workers: options.workers, backend: options.backend }, inventory);
   // `native` that cannot load stops here, before anything runs; workers resolve the same choice themselves.
   const kernelChoice = options.kernels ?? kernelChoiceFromEnv();
   const native = resolveKernels(kernelChoice);
@@ -127,6 +148,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
     kernels: kernels.label,
     workers: plan.slots.length,
     argv: options.argv ?? [],
+    devices: gpusOf(plan),
     ...options.env,
   });
   const plannedKeys = new Set(planned.map((t) => t.key));
@@ -184,7 +206,14 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
         dispatch(worker);
         break;
       case 'started':
-        if (worker.job) store.recordProgress(worker.job.trials.map((t) => ({ trialId: t.id, step: 0, backend: message.backend, kernels: message.kernels })));
+        if (!worker.announced) {
+          worker.announced = true;
+          emit({ type: 'worker-backend', worker: worker.slot.index, backend: message.backend, device: message.device, skipped: message.skipped });
+        }
+        if (worker.job)
+          store.recordProgress(
+            worker.job.trials.map((t) => ({ trialId: t.id, step: 0, backend: message.backend, kernels: message.kernels, device: message.device })),
+          );
         break;
       case 'progress':
         progress.set(message.trialId, message.step);
@@ -210,12 +239,13 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
   };
 
   const spawnWorker = (slot: WorkerSlot) => {
-    const child = fork(WORKER_SCRIPT, [], {
-      execArgv: ['--import', TSX],
+    const { script, execArgv } = workerCommand();
+    const child = fork(script, [], {
+      execArgv,
       env: { ...process.env, ...slot.env },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
-    const worker: Worker = { slot, child, job: null, ready: false, stderr: '' };
+    const worker: Worker = { slot, child, job: null, ready: false, stderr: '', announced: false };
     workers.set(slot.index, worker);
     child.stderr?.on('data', (chunk: Buffer) => {
       worker.stderr = (worker.stderr + chunk.toString()).slice(-4000);

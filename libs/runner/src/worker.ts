@@ -48,7 +48,8 @@ async function runPack(message: RunMessage): Promise<void> {
 }
 
 function forward(jobId: number, trialId: number, event: TrainEvent): void {
-  if (event.type === 'start') send({ type: 'started', jobId, backend: event.backend, kernels: event.kernels, tfjsVersion: event.tfjsVersion });
+  if (event.type === 'start')
+    send({ type: 'started', jobId, backend: event.backend, kernels: event.kernels, tfjsVersion: event.tfjsVersion, device: event.device, skipped: event.skipped });
   else if (event.type === 'progress') send({ type: 'progress', jobId, trialId, step: event.step });
   else send({ type: 'eval', jobId, trialId, step: event.step, tau: event.tau, metrics: event.metrics });
 }

@@ -1,41 +1,89 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '@l2x/errors';
+import type { AdapterInfo } from '@l2x/model/webgpu';
 import type { SweepResources } from '@l2x/sweep';
-import { autoCpuWorkers, planResources } from '../src/index.ts';
+import { autoCpuWorkers, planResources, visibleCudaDevices, type GpuInventory } from '../src/index.ts';
 
 const resources: SweepResources = { backend: 'auto', workers: 'auto', devices: 'auto', trialsPerDevice: 1, pack: 'off' };
+const adapter = (name: string, software = false): AdapterInfo => ({ name, api: 'vulkan', vendor: 'v', architecture: software ? 'software' : 'hw', driver: `${name} driver`, software });
+const cuda = (...names: string[]): GpuInventory['cuda'] => names.map((name, i) => ({ id: String(i), name, driver: 'NVIDIA 570.86' }));
+const none: GpuInventory = { cuda: [], adapters: [] };
 
 describe('planResources', () => {
-  it('gives one worker per GPU × trialsPerDevice, each seeing only its card and growing its memory', () => {
-    const plan = planResources({ ...resources, backend: 'tensorflow-gpu', trialsPerDevice: 2 }, {}, () => [0, 1]);
+  it('tensorflow-gpu: one worker per GPU × trialsPerDevice, each seeing only its card, growing its memory, named by the card', () => {
+    const plan = planResources({ ...resources, backend: 'tensorflow-gpu', trialsPerDevice: 2 }, {}, { cuda: cuda('NVIDIA H200', 'NVIDIA A100'), adapters: [] });
     expect(plan.backend).toBe('tensorflow-gpu');
     expect(plan.slots.map((s) => [s.device, s.env.CUDA_VISIBLE_DEVICES, s.env.TF_FORCE_GPU_ALLOW_GROWTH])).toEqual([
-      ['gpu:0', '0', 'true'],
-      ['gpu:0', '0', 'true'],
-      ['gpu:1', '1', 'true'],
-      ['gpu:1', '1', 'true'],
+      ['NVIDIA H200', '0', 'true'],
+      ['NVIDIA H200', '0', 'true'],
+      ['NVIDIA A100', '1', 'true'],
+      ['NVIDIA A100', '1', 'true'],
     ]);
+    expect(plan.slots[0]!.driver).toBe('NVIDIA 570.86 (cuda)');
+  });
+
+  it('webgpu: one worker per adapter, each bound to its adapter by name; software adapters only when asked for by name', () => {
+    const inventory: GpuInventory = { cuda: [], adapters: [adapter('AMD Radeon Pro'), adapter('llvmpipe (LLVM 15.0.6, 256 bits)', true)] };
+    const asked = planResources({ ...resources, backend: 'webgpu' }, {}, inventory);
+    expect(asked.backend).toBe('webgpu');
+    expect(asked.slots.map((s) => [s.device, s.env.L2X_WEBGPU_ADAPTER])).toEqual([
+      ['AMD Radeon Pro', 'AMD Radeon Pro'],
+      ['llvmpipe (software)', 'llvmpipe (LLVM 15.0.6, 256 bits)'],
+    ]);
+    const auto = planResources(resources, {}, inventory);
+    expect(auto.backend).toBe('webgpu');
+    expect(auto.slots.map((s) => s.device)).toEqual(['AMD Radeon Pro']);
+    const softwareOnly = planResources({ ...resources, workers: 2 }, {}, { cuda: [], adapters: [adapter('llvmpipe', true)] });
+    expect(softwareOnly.backend).toBe('auto');
+    expect(softwareOnly.slots.map((s) => s.device)).toEqual([null, null]);
+    // Its workers are told why, so that each does not load Dawn again to find out.
+    expect(softwareOnly.slots[0]!.env.L2X_NO_WEBGPU).toMatch(/only a software WebGPU adapter \(llvmpipe\)/);
   });
 
   it('uses only the devices listed, and --workers caps the slots', () => {
-    const plan = planResources({ ...resources, backend: 'tensorflow-gpu', devices: [1] }, { workers: 1 }, () => [0, 1]);
-    expect(plan.slots.map((s) => s.device)).toEqual(['gpu:1']);
+    const plan = planResources({ ...resources, backend: 'tensorflow-gpu', devices: [1] }, { workers: 1 }, { cuda: cuda('A', 'B'), adapters: [] });
+    expect(plan.slots.map((s) => [s.device, s.env.CUDA_VISIBLE_DEVICES])).toEqual([['B', '1']]);
   });
 
-  it('rejects a GPU backend without GPUs and a device that is not there', () => {
-    expect(() => planResources({ ...resources, backend: 'tensorflow-gpu' }, {}, () => [])).toThrow(UserError);
-    expect(() => planResources({ ...resources, backend: 'tensorflow-gpu', devices: [3] }, {}, () => [0])).toThrow(/GPU 3 not found/);
+  it('rejects a GPU backend without GPUs (saying what is missing) and a device that is not there', () => {
+    expect(() => planResources({ ...resources, backend: 'tensorflow-gpu' }, {}, none)).toThrow(UserError);
+    expect(() => planResources({ ...resources, backend: 'webgpu' }, {}, { ...none, webgpuProblem: 'no Vulkan loader (libvulkan.so.1): install libvulkan1\nmore' })).toThrow(
+      /^backend webgpu: no Vulkan loader \(libvulkan\.so\.1\): install libvulkan1$/,
+    );
+    expect(() => planResources({ ...resources, backend: 'tensorflow-gpu', devices: [3] }, {}, { cuda: cuda('A'), adapters: [] })).toThrow(/GPU 3 not found.*0 \(A\)/);
   });
 
   it('falls back to CPU workers with no GPU visible', () => {
-    const plan = planResources({ ...resources, workers: 3 }, {}, () => []);
+    const plan = planResources({ ...resources, workers: 3 }, {}, none);
     expect(plan.backend).toBe('auto');
     expect(plan.slots).toHaveLength(3);
     expect(plan.slots.every((s) => s.device === null && s.env.CUDA_VISIBLE_DEVICES === '')).toBe(true);
-    expect(planResources(resources, { workers: 2, backend: 'cpu' }, () => []).slots).toHaveLength(2);
+    expect(planResources(resources, { workers: 2, backend: 'cpu' }, none).slots).toHaveLength(2);
   });
 
   it('chooses one CPU worker per core', () => {
     expect([1, 2, 4, 16].map((n) => autoCpuWorkers(n))).toEqual([1, 2, 4, 16]);
+  });
+});
+
+describe('visibleCudaDevices', () => {
+  const rows = ['A', 'B', 'C'].map((name, i) => ({ index: String(i), uuid: `GPU-${i}aaa-${name}`, name, driver: '570.86' }));
+
+  it('without CUDA_VISIBLE_DEVICES: every GPU, named by its index', () => {
+    expect(visibleCudaDevices(rows, undefined).map((d) => [d.id, d.name, d.driver])).toEqual([
+      ['0', 'A', 'NVIDIA 570.86'],
+      ['1', 'B', 'NVIDIA 570.86'],
+      ['2', 'C', 'NVIDIA 570.86'],
+    ]);
+  });
+
+  it("a scheduler's CUDA_VISIBLE_DEVICES is respected: only its GPUs, in its order, under the names it used", () => {
+    expect(visibleCudaDevices(rows, '2,0').map((d) => [d.id, d.name])).toEqual([
+      ['2', 'C'],
+      ['0', 'A'],
+    ]);
+    expect(visibleCudaDevices(rows, 'GPU-1aaa-B').map((d) => [d.id, d.name])).toEqual([['GPU-1aaa-B', 'B']]);
+    expect(visibleCudaDevices(rows, '')).toEqual([]);
+    expect(visibleCudaDevices(rows, '7')).toEqual([]);
   });
 });

@@ -2,8 +2,11 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The workspace root (three folders above libs/store/src). */
-export const WORKSPACE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+/**
+ * The workspace root (three folders above libs/store/src). The portable bundle (`sweeper:bundle`) has no
+ * workspace: it sets L2X_ROOT to the folder it is run from.
+ */
+export const WORKSPACE_ROOT = process.env.L2X_ROOT ?? fileURLToPath(new URL('../../../', import.meta.url));
 
 export const DEFAULT_DB = 'results/results.db';
 

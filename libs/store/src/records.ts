@@ -69,10 +69,12 @@ export interface RunEnvironment {
   nodeVersion: string;
   tfjsVersion: string | null;
   backend: string;
-  /** The product kernels this host gives under wasm (`wasm+native avx2`, `wasm`); null before schema 2. */
+  /** The product kernels this host gives under wasm (`wasm+native avx2`, `wasm`); null before schema 4. */
   kernels: string | null;
   workers: number;
   argv: string[];
+  /** The GPUs the run's workers were bound to, with their drivers (JSON text); null for CPU workers. */
+  devices?: string | null;
 }
 
 export interface RunRecord extends RunEnvironment {

@@ -89,6 +89,7 @@ function runFromRow(row: Row): RunRecord {
     kernels: (row.kernels as string | null) ?? null,
     workers: row.workers as number,
     argv: JSON.parse(row.argv as string) as string[],
+    devices: (row.devices as string | null) ?? null,
   };
 }
 

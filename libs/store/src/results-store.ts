@@ -75,12 +75,12 @@ export class ResultsStore extends ResultsReader {
   startRun(sweepId: number, env: RunEnvironment): number {
     const result = this.db
       .prepare(
-        `INSERT INTO runs (sweep_id, host, pid, git_commit, git_dirty, node_version, tfjs_version, backend, kernels, workers, argv)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO runs (sweep_id, host, pid, git_commit, git_dirty, node_version, tfjs_version, backend, kernels, workers, argv, devices)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         sweepId, env.host, env.pid, env.gitCommit, env.gitDirty === null ? null : Number(env.gitDirty), env.nodeVersion,
-        env.tfjsVersion, env.backend, env.kernels, env.workers, JSON.stringify(env.argv),
+        env.tfjsVersion, env.backend, env.kernels, env.workers, JSON.stringify(env.argv), env.devices ?? null,
       );
     return Number(result.lastInsertRowid);
   }
@@ -151,11 +151,16 @@ export class ResultsStore extends ResultsReader {
   }
 
   /** Progress of running trials, batched: the sweeper flushes these a few times a second. */
-  recordProgress(updates: readonly { trialId: number; step: number; backend?: string; kernels?: string }[]): void {
+  recordProgress(
+    updates: readonly { trialId: number; step: number; backend?: string; kernels?: string; device?: string }[],
+  ): void {
     const update = this.db.prepare(
-      `UPDATE trials SET step = ?, backend = coalesce(?, backend), kernels = coalesce(?, kernels), heartbeat_at = ${NOW} WHERE id = ? AND status = 'running'`,
+      `UPDATE trials SET step = ?, backend = coalesce(?, backend), kernels = coalesce(?, kernels), device = coalesce(?, device),
+         heartbeat_at = ${NOW} WHERE id = ? AND status = 'running'`,
     );
-    this.db.transaction(() => updates.forEach((u) => update.run(u.step, u.backend ?? null, u.kernels ?? null, u.trialId)))();
+    this.db.transaction(() =>
+      updates.forEach((u) => update.run(u.step, u.backend ?? null, u.kernels ?? null, u.device ?? null, u.trialId)),
+    )();
   }
 
   /** One evaluation point of a running trial (its curves). */

@@ -161,7 +161,9 @@ export const MIGRATIONS: readonly string[] = [
   // triggers, so that the dashboard and reports read one row per configuration instead of every trial; and an
   // index to find what finished since a given time.
   configStatsMigration(),
-  // 3: the matrix-product kernels that ran (`wasm+native avx2`, `wasm`, or the backend's own), per trial and per
+  // 3: the GPUs a run's workers were bound to: adapter or CUDA device, driver (JSON array; NULL for CPU workers)
+  `ALTER TABLE runs ADD COLUMN devices TEXT;`,
+  // 4: the matrix-product kernels that ran (`wasm+native avx2`, `wasm`, or the backend's own), per trial and per
   // run (for a run: what the native kernel gives on its host), so results from different machines can be told apart.
   `
   ALTER TABLE trials ADD COLUMN kernels TEXT;

@@ -12,7 +12,7 @@ const dir = fileURLToPath(new URL('./fixtures/bad/', import.meta.url));
 
 const expected: Record<string, string> = {
   'bad-backend.yaml':
-    'bad-backend.yaml:4:12: resources.backend: got "gpu"; allowed: "auto", "tensorflow-gpu", "tensorflow", "wasm", "cpu"',
+    'bad-backend.yaml:4:12: resources.backend: got "gpu"; allowed: "auto", "tensorflow-gpu", "webgpu", "tensorflow", "wasm", "cpu"',
   'bad-devices.yaml':
     'bad-devices.yaml:4:16: resources.devices[1]: got -1; must be ≥ 0',
   'bad-metric-name.yaml':

@@ -24,6 +24,7 @@ export function plainOutput(write: (line: string) => void): (event: RunnerEvent)
   let pending = 0;
   let finished = 0;
   let started = 0;
+  const said = new Set<string>(); // backends passed over, said once for all workers
   const width = () => String(pending).length;
   const counter = (n: number) => `[${String(n).padStart(width())}/${pending}]`;
   return (event) => {
@@ -32,11 +33,12 @@ export function plainOutput(write: (line: string) => void): (event: RunnerEvent)
         pending = event.pending;
         const done = event.total - event.pending;
         const workers = event.plan.slots.length;
-        const where = event.plan.slots[0]?.device ? 'GPU' : 'CPU';
+        const gpus = [...new Set(event.plan.slots.map((s) => s.device).filter(Boolean))];
+        const where = gpus.length > 0 ? `GPU worker${workers === 1 ? '' : 's'} (${gpus.join(', ')})` : `CPU worker${workers === 1 ? '' : 's'}`;
         const onWasm = event.plan.backend === 'wasm' || event.plan.backend === 'auto'; // the native kernel plugs into wasm
         write(
           `sweep ${event.sweep.name}: ${event.total} trials, ${event.pending} to run (${event.added} new, ${done} done or failed before` +
-            `${event.reclaimed ? `, ${event.reclaimed} reclaimed from a lost run` : ''}) on ${workers} ${where} worker${workers === 1 ? '' : 's'}, backend ${event.plan.backend}` +
+            `${event.reclaimed ? `, ${event.reclaimed} reclaimed from a lost run` : ''}) on ${workers} ${where}, backend ${event.plan.backend}` +
             `${onWasm ? `, kernels ${event.kernels.label}` : ''}`,
         );
         if (onWasm && event.kernels.note) write(`note: products run on TensorFlow.js's wasm kernels: ${event.kernels.note}`);
@@ -59,6 +61,14 @@ export function plainOutput(write: (line: string) => void): (event: RunnerEvent)
         } else write(`${counter(finished)} FAILED ${trialLabel(t)}  ${t.error ?? ''}`);
         break;
       }
+      case 'worker-backend':
+        // Once per worker: what `auto` passed over and why, then what runs the trials.
+        for (const reason of event.skipped.filter((r) => !said.has(r))) {
+          said.add(reason);
+          write(`not loaded: ${reason}`);
+        }
+        write(`worker ${event.worker}: backend ${event.backend} on ${event.device}`);
+        break;
       case 'worker-lost':
         write(`worker ${event.worker} lost: ${event.reason}`);
         break;

@@ -1,0 +1,85 @@
+/**
+ * The model on TensorFlow.js's webgpu backend (Dawn; on CI Mesa's lavapipe, a software Vulkan adapter):
+ * it trains as it does on wasm, draws its noise on the device deterministically, packs trials without changing
+ * them, and keeps no tensors. Skips, saying why, where no adapter exists (webgpuForTests in src/webgpu.ts).
+ *
+ * Sizes are small: lavapipe runs a step of even this model in a second or so on two cores.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { parseSettings, type Metrics } from '../src/config.ts';
+import { loadBackend } from '../src/backend.ts';
+import { DeviceStream, hashUniform, uniformRows } from '../src/device-random.ts';
+import { trainPack, type PackEvent } from '../src/train.ts';
+import { webgpuForTests } from '../src/webgpu.ts';
+
+const available = await webgpuForTests();
+const small = (over: object = {}) => parseSettings({ ff: 32, batchSize: 32, evalSize: 128, steps: 20, evalEvery: 10, ...over });
+
+async function metrics(settings: ReturnType<typeof small>[], backend: 'webgpu' | 'wasm', random?: 'host' | 'device'): Promise<Metrics[]> {
+  const outcomes = await trainPack(settings, { backend, random });
+  return outcomes.map((o) => {
+    if (!o.ok) throw o.error;
+    return o.result.metrics;
+  });
+}
+
+describe.skipIf(!available)('webgpu backend', () => {
+  it('starts on the adapter and names it as the device', async () => {
+    const loaded = await loadBackend('webgpu');
+    expect(loaded.backend).toBe('webgpu');
+    expect(tf.getBackend()).toBe('webgpu');
+    expect(loaded.adapter!.name.length).toBeGreaterThan(0);
+    expect(loaded.device).toBe(loaded.adapter!.software ? `${loaded.adapter!.name.split(' (')[0]} (software)` : loaded.adapter!.name);
+    expect(loaded.device).not.toMatch(/^gpu:\d/);
+  }, 60_000);
+
+  it('draws on the device exactly the numbers the cpu reference computes, uniform on (0, 1)', async () => {
+    await loadBackend('webgpu');
+    const keys = [new DeviceStream(1, 3).next(), new DeviceStream(2, 3).next()];
+    const u = uniformRows(keys, 4096);
+    const values = Array.from(await u.data());
+    keys.forEach((key, p) => [0, 1, 777, 4095].forEach((i) => expect(values[p * 4096 + i]).toBe(Math.fround(hashUniform(key >>> 0, i)))));
+    const mean = values.reduce((a, b) => a + b, 0) / values.length;
+    // 8192 uniforms: the mean's standard deviation is sqrt(1/12/8192) ≈ 0.0032; 5 of them is far beyond chance.
+    expect(Math.abs(mean - 0.5)).toBeLessThan(0.016);
+    expect(Math.min(...values)).toBeGreaterThan(0);
+    expect(Math.max(...values)).toBeLessThan(1);
+    expect(values.slice(0, 4096)).not.toEqual(values.slice(4096)); // each trial's key gives its own numbers
+    u.dispose();
+  }, 60_000);
+
+  it('a short run matches wasm within 0.05 in every accuracy (same data, weights and noise; float order differs)', async () => {
+    const settings = [small({ steps: 30, evalEvery: 30 })];
+    const [webgpu] = await metrics(settings, 'webgpu', 'host');
+    const [wasm] = await metrics(settings, 'wasm');
+    for (const name of ['mean_acc', 'soft_acc', 'hard_acc', 'precision'] as const) expect(Math.abs(webgpu![name] - wasm![name])).toBeLessThan(0.05);
+    expect(Math.abs(webgpu!.loss - wasm!.loss) / wasm!.loss).toBeLessThan(0.02);
+  }, 300_000);
+
+  it('noise drawn on the device is deterministic for a seed, differs across seeds, and a pack equals its trials alone', async () => {
+    const a = small({ seed: 3, k: 2, tau: 0.5 });
+    const b = small({ seed: 4, k: 3, tau: 0.1 });
+    const [aloneA] = await metrics([a], 'webgpu');
+    const [again] = await metrics([a], 'webgpu');
+    expect(again).toEqual(aloneA);
+    const [aloneB] = await metrics([b], 'webgpu');
+    expect(aloneB).not.toEqual(aloneA);
+    const packed = await metrics([a, b], 'webgpu');
+    for (const [alone, inPack] of [[aloneA!, packed[0]!], [aloneB!, packed[1]!]] as const)
+      for (const name of ['loss', 'mean_acc', 'soft_acc', 'hard_acc', 'precision', 'mask_sum'] as const) expect(inPack[name]).toBeCloseTo(alone[name], 4);
+  }, 300_000);
+
+  it('keeps no tensors: the count is flat across steps and back to where it was after training', async () => {
+    await loadBackend('webgpu');
+    const before = tf.memory().numTensors;
+    const counts: number[] = [];
+    await trainPack([small({ dropout: 0.1 }), small({ seed: 1, auxWeight: 0.5 })], {
+      backend: 'webgpu',
+      onEvent: (e: PackEvent) => e.type === 'progress' && e.trial === 0 && counts.push(tf.memory().numTensors),
+    });
+    expect(counts.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(counts).size).toBe(1);
+    expect(tf.memory().numTensors).toBe(before);
+  }, 300_000);
+});
