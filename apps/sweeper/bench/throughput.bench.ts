@@ -1,24 +1,28 @@
 /**
- * Sweep throughput: the same small sweep (8 trials of the notebook's model, 200 steps each) run by the real
- * sweeper (worker processes, results database) packed, unpacked, on one and two workers, and with the
- * notebook's own PyTorch loop trial after trial; at ff 2048 and ff 128. Prints trials per hour, ms per
- * trial-step, the ratios to PyTorch, and the effective GFLOP/s of the matrix products beside this machine's
- * wasm matrix-product ceiling measured in the same run.
+ * Sweep throughput on the whole machine: the same small sweep (8 trials of the notebook's model, 100 steps
+ * each) run by the real sweeper (one worker process per core, results database) packed and unpacked, with
+ * TensorFlow.js's wasm product kernels and with the native kernel; and the notebook's own PyTorch loop, one
+ * process per core with one thread each, the trials shared out between them; at ff 2048 and ff 128. Prints
+ * trials per hour, ms per trial-step, the ratios to PyTorch, and the effective GFLOP/s of the matrix products
+ * beside this machine's wasm matrix-product ceiling measured in the same run.
  *
- *   npx nx run sweeper:bench [--ff 2048,128] [--trials 8] [--steps 200] [--backend auto|webgpu|wasm|…]
+ *   npx nx run sweeper:bench [--ff 2048,128] [--trials 8] [--steps 100] [--workers <cores>] [--kernels wasm,native]
+ *                            [--backend auto|webgpu|wasm|…]
  *                            [--torch ../shared/reference/seed_torch.py] [--python /usr/bin/python3]
  *
  * --torch is taken from the workspace root. PyTorch runs with --batch-first --threads 1 (faster than two
  * threads on small machines); it is skipped, with a note, when the python cannot import torch.
- * On a GPU backend "2 workers" are two workers sharing each GPU (trialsPerDevice 2), and the device that ran the
- * trials is named.
+ * --kernels applies under wasm (the native kernel plugs into it); on other backends it defaults to auto. On a GPU
+ * backend the workers share each GPU (trialsPerDevice = --workers), and the device that ran the trials is named.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadBackend } from '@l2x/model';
+import type { KernelChoice } from '@l2x/native-kernels';
 import { DEFAULT_SETTINGS, type Settings } from '@l2x/model/config';
 import { runSweep } from '@l2x/runner';
 import { ResultsStore } from '@l2x/store';
@@ -29,7 +33,9 @@ const { values: args } = parseArgs({
   options: {
     ff: { type: 'string', default: '2048,128' },
     trials: { type: 'string', default: '8' },
-    steps: { type: 'string', default: '200' },
+    steps: { type: 'string', default: '100' },
+    workers: { type: 'string', default: String(cpus().length) },
+    kernels: { type: 'string' }, // default: wasm,native under wasm or auto, auto on other backends
     torch: { type: 'string', default: '../shared/reference/seed_torch.py' },
     python: { type: 'string', default: '/usr/bin/python3' },
     backend: { type: 'string', default: 'auto' },
@@ -37,6 +43,8 @@ const { values: args } = parseArgs({
 });
 const trials = Number(args.trials);
 const steps = Number(args.steps);
+const workers = Number(args.workers);
+const kernelChoices = (args.kernels ?? (args.backend === 'wasm' || args.backend === 'auto' ? 'wasm,native' : 'auto')).split(',') as KernelChoice[];
 const evalSize = 1024; // as the PyTorch script evaluates
 
 /** Floating-point operations of the matrix products in one training step (backward = 2 × forward). */
@@ -83,10 +91,10 @@ async function wasmCeiling(s: Settings): Promise<{ floorMs: number; gflops: numb
 const devices = new Set<string>();
 
 /** Runs the sweep through the real runner into a scratch database; seconds of wall time. */
-async function sweepSeconds(ff: number, pack: string, workers: number): Promise<number> {
+async function sweepSeconds(ff: number, pack: string, kernels: KernelChoice): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'sweeper-bench-'));
   const text = [
-    `name: bench-${ff}-${pack}-${workers}`,
+    `name: bench-${ff}-${pack}-${workers}-${kernels}`,
     'method: grid',
     `seeds: ${trials}`,
     `trial: { ff: ${ff}, steps: ${steps}, evalEvery: ${steps}, evalSize: ${evalSize} }`,
@@ -96,7 +104,7 @@ async function sweepSeconds(ff: number, pack: string, workers: number): Promise<
   const store = ResultsStore.open(join(dir, 'results.db'));
   try {
     const start = performance.now();
-    const summary = await runSweep({ store, sweep: { spec: parseSweep(text, 'bench.yaml'), text, hash: sha256(text), path: 'bench.yaml' }, env: { gitCommit: null, gitDirty: null, tfjsVersion: null } });
+    const summary = await runSweep({ store, sweep: { spec: parseSweep(text, 'bench.yaml'), text, hash: sha256(text), path: 'bench.yaml' }, kernels, env: { gitCommit: null, gitDirty: null, tfjsVersion: null } });
     if (summary.completed !== trials) throw new Error(`bench sweep: ${summary.completed} of ${trials} trials completed`);
     const seconds = (performance.now() - start) / 1000;
     for (const t of store.trials(summary.sweepId)) devices.add(`${t.backend} on ${t.device}`);
@@ -107,13 +115,22 @@ async function sweepSeconds(ff: number, pack: string, workers: number): Promise<
   }
 }
 
-function torchSeconds(ff: number): number | undefined {
+/**
+ * The notebook's PyTorch loop on the whole machine: one process per worker, one thread each, the trials shared
+ * out between them (as the sweeper shares them out); wall time from the first start to the last exit.
+ */
+async function torchSeconds(ff: number): Promise<number | undefined> {
   const script = resolve(WORKSPACE_ROOT, args.torch);
   if (!existsSync(script) || !existsSync(args.python) || spawnSync(args.python, ['-c', 'import torch'], { stdio: 'ignore' }).status !== 0) return undefined;
+  const shares = Array.from({ length: workers }, (_, w) => Math.floor(trials / workers) + (w < trials % workers ? 1 : 0)).filter((n) => n > 0);
+  const start = performance.now();
   // seed_torch.py trains steps + 1 steps (0..steps) and evaluates 1024 samples, as the sweep above does.
-  const out = execFileSync(args.python, [script, '--batch-first', '--threads', '1', '--ff', String(ff), '--steps', String(steps - 1), '--trials', String(trials)], { encoding: 'utf8' });
-  const total = out.trim().split('\n').map((l) => JSON.parse(l) as { total_s?: number; train_s?: number });
-  return total.find((l) => l.total_s !== undefined)?.total_s ?? total.reduce((sum, l) => sum + (l.train_s ?? 0), 0);
+  await Promise.all(
+    shares.map((n, w) =>
+      promisify(execFile)(args.python, [script, '--batch-first', '--threads', '1', '--ff', String(ff), '--steps', String(steps - 1), '--trials', String(n), '--seed', String(100 * w)]),
+    ),
+  );
+  return (performance.now() - start) / 1000;
 }
 
 const table: string[][] = [['ff', 'run', 'trials/hour', 'ms/trial-step', 'vs PyTorch', 'GFLOP/s', 'wasm ceiling GFLOP/s', '÷ floor']];
@@ -123,14 +140,13 @@ for (const ff of args.ff.split(',').map(Number)) {
   const settings: Settings = { ...DEFAULT_SETTINGS, ff };
   const { floorMs, gflops: ceiling } = await wasmCeiling(settings);
   const flops = productFlops(settings);
-  const torch = torchSeconds(ff);
-  const runs: [string, number][] = [
-    [`packed ×${Math.min(trials, 8)}, 1 worker`, await sweepSeconds(ff, String(Math.min(trials, 8)), 1)],
-    ['unpacked, 1 worker', await sweepSeconds(ff, 'off', 1)],
-    ['unpacked, 2 workers', await sweepSeconds(ff, 'off', 2)],
-    ['packed (auto: ×4 each), 2 workers', await sweepSeconds(ff, 'auto', 2)],
-    ...(torch !== undefined ? ([['PyTorch 1 thread, trial after trial', torch]] as [string, number][]) : []),
-  ];
+  const torch = await torchSeconds(ff);
+  const runs: [string, number][] = [];
+  for (const kernels of kernelChoices) {
+    runs.push([`${kernels}: unpacked, ${workers} workers`, await sweepSeconds(ff, 'off', kernels)]);
+    runs.push([`${kernels}: packed (auto), ${workers} workers`, await sweepSeconds(ff, 'auto', kernels)]);
+  }
+  if (torch !== undefined) runs.push([`PyTorch: ${workers} processes × 1 thread`, torch]);
   for (const [name, seconds] of runs) {
     const msPerTrialStep = (1000 * seconds) / (trials * steps);
     table.push([

@@ -25,7 +25,7 @@ const counts = (c: Partial<StatusCounts>): StatusCounts => {
 
 const run = (r: Partial<RunRecord>): RunRecord => ({
   id: 1, sweepId: 1, status: 'running', startedAt: '2026-01-01T00:00:00.000Z', finishedAt: null, host: 'h', pid: 1,
-  gitCommit: null, gitDirty: null, nodeVersion: 'v20', tfjsVersion: null, backend: 'auto', workers: 2, argv: [], ...r,
+  gitCommit: null, gitDirty: null, nodeVersion: 'v20', tfjsVersion: null, backend: 'auto', kernels: null, workers: 2, argv: [], ...r,
 });
 
 const runningTrial = (t: Partial<TrialRecord>): TrialRecord =>

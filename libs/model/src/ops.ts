@@ -4,7 +4,8 @@
  * Tensors carry a leading trial axis P (P = 1 for a single trial; P > 1 when trials are packed). Why custom:
  * - On wasm, XNNPACK's fast path takes only 2-D, untransposed products. TensorFlow.js's own matMul gradient
  *   uses transposed operands and a batched product falls off the fast path (≈8× slower), so here every
- *   product is one 2-D product per trial, with explicit transposes of the smaller operand.
+ *   product is one 2-D product per trial (products.ts: the native kernel when loaded, which reads transposed
+ *   operands itself; else XNNPACK with explicit transposes of the smaller operand).
  * - Bias and ReLU are fused into the product; bias gradients are `ones @ dz` (a product: ~15× faster than a
  *   column `tf.sum` on wasm).
  * - On the native TensorFlow backends and WebGPU (where a batched product is fast and small models are bound by
@@ -12,7 +13,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
-import { fusedBias, splitColumns, stack } from './kernels.ts';
+import { splitColumns, stack } from './kernels.ts';
+import { matMul } from './products.ts';
 
 type Activation = 'linear' | 'relu';
 
@@ -79,25 +81,12 @@ export function releaseHeld(): void {
 /** Column sums of a 2-D tensor as a product: ones[1, M] @ x → [N]. */
 function columnSum(x: Tensor): Tensor {
   const [rows, cols] = x.shape as [number, number];
-  return tf.reshape(tf.matMul(tf.ones([1, rows]), x), [cols]);
-}
-
-/**
- * x^T @ y without a transposed operand: x [M, A], y [M, B] → [A, B]; the narrower of x, y is transposed.
- * (Measured in a step: XNNPACK packs the right operand of every product anew, as these tensors are new each
- * step, so the wide operand costs about as much packed on the right as transposed to the left; transposing the
- * narrow one is as fast at ff 128 and ~10% faster at ff 2048.)
- */
-function innerProduct(x: Tensor, y: Tensor): Tensor {
-  const a = x.shape[1]!;
-  const b = y.shape[1]!;
-  if (a <= b) return tf.matMul(tf.transpose(x), y); // [A, M] @ [M, B]
-  return tf.transpose(tf.matMul(tf.transpose(y), x)); // ([B, M] @ [M, A])^T
+  return tf.reshape(matMul(tf.ones([1, rows]), x), [cols]);
 }
 
 /** Per-trial list of products (+ bias, activation): x_p [M, K] @ w_p [K, N]. */
 function products(xs: Tensor[], ws: Tensor[], bs: Tensor[] | null, activation: Activation): Tensor[] {
-  return xs.map((x, p) => tf.fused.matMul({ a: x as tf.Tensor2D, b: ws[p] as tf.Tensor2D, bias: bs ? fusedBias(bs[p]!) : undefined, activation }));
+  return xs.map((x, p) => matMul(x, ws[p]!, { bias: bs?.[p], activation }));
 }
 
 /** A parameter: stacked over the trials [P, ...shape], or one tensor per trial (how products take them on wasm). */
@@ -132,8 +121,8 @@ export function linear(x: Tensor, w: Weight, b: Weight | null, activation: Activ
         const xs = saved.slice(0, trials), ys = saved.slice(trials, 2 * trials), ws = saved.slice(2 * trials);
         const dys = unstackTrials(dy);
         const dz = activation === 'relu' ? dys.map((d, p) => tf.mul(d, tf.step(ys[p]!))) : dys; // relu'(z) = step(relu(z))
-        const dx = constantInput ? tf.zeros(xShape) : stackTrials(dz.map((d, p) => tf.matMul(d, tf.transpose(ws[p]!)))); // [M, K]
-        const dw = dz.map((d, p) => innerProduct(xs[p]!, d)); // [K, N]
+        const dx = constantInput ? tf.zeros(xShape) : stackTrials(dz.map((d, p) => matMul(d, ws[p]!, { transposeB: true }))); // [M, K]
+        const dw = dz.map((d, p) => matMul(xs[p]!, d, { transposeA: true })); // [K, N]
         return [dx, ...dw, ...(bs ? dz.map(columnSum) : [])];
       },
     };
@@ -182,12 +171,12 @@ export function feedForward(x: Tensor, w1: Weight, b1: Weight, w2: Weight, b2: W
       gradFunc: (dy, saved) => {
         const [xs, scaled, hs, w1s] = [0, 1, 2, 3].map((i) => saved.slice(i * trials, (i + 1) * trials)) as [Tensor[], Tensor[], Tensor[], Tensor[]];
         const dys = unstackTrials(dy);
-        const dz = dys.map((d, p) => tf.mul(tf.matMul(d, tf.transpose(scaled[p]!)), tf.step(hs[p]!))); // [M, F]
+        const dz = dys.map((d, p) => tf.mul(matMul(d, scaled[p]!, { transposeB: true }), tf.step(hs[p]!))); // [M, F]
         return [
-          stackTrials(dz.map((d, p) => tf.matMul(d, tf.transpose(w1s[p]!)))), // dx [M, D]
-          ...dz.map((d, p) => innerProduct(xs[p]!, d)), // dw1 [D, F]
+          stackTrials(dz.map((d, p) => matMul(d, w1s[p]!, { transposeB: true }))), // dx [M, D]
+          ...dz.map((d, p) => matMul(xs[p]!, d, { transposeA: true })), // dw1 [D, F]
           ...dz.map(columnSum), // db1 [F]
-          ...dys.map((d, p) => tf.mul(innerProduct(hs[p]!, d), scale)), // dw2 [F, D]
+          ...dys.map((d, p) => tf.mul(matMul(hs[p]!, d, { transposeA: true }), scale)), // dw2 [F, D]
           ...dys.map(columnSum), // db2 [D]
         ];
       },

@@ -9,6 +9,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs-core';
 import { parseSettings, type BackendName, type Metrics, type ResolvedBackend, type Settings } from './config.ts';
 import { loadBackend } from './backend.ts';
+import { kernelChoiceFromEnv, type KernelChoice } from '@l2x/native-kernels';
+import { useKernels } from './products.ts';
 import { AbortError, NonFiniteLossError } from './errors.ts';
 import { DeviceStream, drawsOnDevice, uniformRows } from './device-random.ts';
 import { EVAL_SUMS, MLP, deviceGumbelNoise, evaluationChunk, gumbelNoise, initialParams, l2Coefficients, l2Penalty, modelSpec, paramCount, trainingLoss, unpackParams, type BatchNormState, type Context, type Inputs, type ModelSpec } from './model.ts';
@@ -21,7 +23,7 @@ import { temperature } from './schedule.ts';
 import { createTask, sliceBatch, type Batch, type Task } from './task.ts';
 
 export type TrainEvent =
-  | { type: 'start'; backend: ResolvedBackend; tfjsVersion: string; device: string; skipped: string[] }
+  | { type: 'start'; backend: ResolvedBackend; kernels: string; tfjsVersion: string; device: string; skipped: string[] }
   | { type: 'progress'; step: number; steps: number } // every few steps, without reading the device
   | { type: 'eval'; step: number; tau: number; metrics: Metrics };
 
@@ -30,6 +32,8 @@ export type PackEvent = TrainEvent & { trial: number };
 
 export interface TrainResult {
   backend: ResolvedBackend;
+  /** The product kernels that ran: `wasm+native avx2`, `wasm`, or the backend's own (products.ts). */
+  kernels: string;
   tfjsVersion: string;
   /** What ran it: the adapter's or CUDA device's name, or "cpu" (LoadedBackend.device). */
   device: string;
@@ -46,12 +50,15 @@ export type PackOutcome = { ok: true; result: TrainResult } | { ok: false; error
 
 export interface TrainOptions {
   backend?: BackendName;
+  /** Product kernels under the wasm backend (default: the L2X_KERNELS environment variable, else auto). */
+  kernels?: KernelChoice;
   signal?: AbortSignal;
   onEvent?: (event: TrainEvent) => void;
 }
 
 export interface PackOptions {
   backend?: BackendName;
+  kernels?: KernelChoice;
   signal?: AbortSignal;
   onEvent?: (event: PackEvent) => void;
   /**
@@ -75,6 +82,7 @@ export async function train(settings: Settings, options: TrainOptions = {}): Pro
   const { onEvent } = options;
   const [outcome] = await trainPack([settings], {
     backend: options.backend,
+    kernels: options.kernels,
     signal: options.signal,
     onEvent: onEvent ? ({ trial: _trial, ...event }) => onEvent(event as TrainEvent) : undefined,
   });
@@ -93,8 +101,9 @@ export async function trainPack(input: Settings[], options: PackOptions = {}): P
   if (input.length === 0) return [];
   const pack = checkPack(input);
   const { backend, version, device, skipped } = await loadBackend(options.backend ?? 'auto');
+  const kernels = useKernels(options.kernels ?? kernelChoiceFromEnv());
   const emit = options.onEvent ?? (() => {});
-  pack.forEach((_, trial) => emit({ type: 'start', trial, backend, tfjsVersion: version, device, skipped }));
+  pack.forEach((_, trial) => emit({ type: 'start', trial, backend, kernels, tfjsVersion: version, device, skipped }));
   const onDevice = (options.random ?? (drawsOnDevice() ? 'device' : 'host')) === 'device'; // drawn by a kernel, not uploaded
 
   const { steps, evalEvery } = pack[0]!;
@@ -116,7 +125,7 @@ export async function trainPack(input: Settings[], options: PackOptions = {}): P
         await new Promise((resolve) => setImmediate(resolve)); // let the UI, signals and timers run
       }
     }
-    return run.outcomes(backend, version, device);
+    return run.outcomes({ backend, kernels, tfjsVersion: version, device });
   } finally {
     run?.dispose();
   }
@@ -421,12 +430,13 @@ class PackRun {
     return { sums: values, scores, hard };
   }
 
-  outcomes(backend: ResolvedBackend, tfjsVersion: string, device: string): PackOutcome[] {
+  /** Each trial's result (what ran it, from trainPack, and its last metrics), or its failure. */
+  outcomes(ran: Pick<TrainResult, 'backend' | 'kernels' | 'tfjsVersion' | 'device'>): PackOutcome[] {
     const { steps } = this.first;
     const { trainMs, trials } = this;
     return this.state.map((s): PackOutcome => {
       if (s.failed) return { ok: false, error: s.failed };
-      return { ok: true, result: { backend, tfjsVersion, device, metrics: s.metrics!, steps, trainMs, msPerStep: trainMs / steps, packSize: trials } };
+      return { ok: true, result: { ...ran, metrics: s.metrics!, steps, trainMs, msPerStep: trainMs / steps, packSize: trials } };
     });
   }
 

@@ -2,7 +2,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { nativeKernels } from '@l2x/native-kernels';
 import { loadBackend } from '../src/backend.ts';
+import { useKernels } from '../src/products.ts';
 import { splitColumns } from '../src/kernels.ts';
 import { feedForward, forceProducts, layerNorm, linear, releaseHeld, unstackTrials } from '../src/ops.ts';
 import { stack } from '../src/kernels.ts';
@@ -29,13 +31,23 @@ const random = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, '
 const bias3 = (b: Tensor) => tf.reshape(b, [b.shape[0]!, 1, b.shape[1]!]);
 
 // The batched variant is what the native TensorFlow backends and webgpu run; it is exercised here on cpu, and on
-// webgpu where an adapter exists (webgpuForTests in src/webgpu.ts says why it skips otherwise).
-const webgpu = (await webgpuForTests()) ? ([['webgpu', 'batched']] as const) : [];
-for (const [backend, products] of [['wasm', 'per-trial'], ['cpu', 'per-trial'], ['cpu', 'batched'], ...webgpu] as const) {
+// webgpu where an adapter exists (webgpuForTests in src/webgpu.ts says why it skips otherwise). On wasm, with
+// TensorFlow.js's own product kernels and with the native kernel (when it is built).
+const webgpu = (await webgpuForTests()) ? ([['webgpu', 'batched', 'auto']] as const) : [];
+const configurations = [
+  ['wasm', 'per-trial', 'wasm'],
+  ['wasm', 'per-trial', 'native'],
+  ['cpu', 'per-trial', 'auto'],
+  ['cpu', 'batched', 'auto'],
+  ...webgpu,
+] as const;
+for (const [backend, products, kernels] of configurations) {
   // webgpu compiles a shader the first time each kernel runs (seconds each on lavapipe).
-  describe(`custom gradients on ${backend}, ${products} products`, { timeout: backend === 'webgpu' ? 120_000 : 5_000 }, () => {
+  const timeout = backend === 'webgpu' ? 120_000 : 5_000;
+  describe.skipIf(kernels === 'native' && !nativeKernels())(`custom gradients on ${backend}, ${products} products, ${kernels} kernels`, { timeout }, () => {
     beforeAll(async () => {
       await loadBackend(backend);
+      useKernels(kernels);
     });
     beforeEach(() => forceProducts(products));
     afterEach(async () => {

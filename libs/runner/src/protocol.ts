@@ -4,19 +4,20 @@
  * that writes the results database, so everything a worker learns comes back as one of these.
  */
 import type { BackendName, Metrics, Settings } from '@l2x/model/config';
+import type { KernelChoice } from '@l2x/native-kernels';
 
 export interface JobTrial {
   trialId: number;
   settings: Settings;
 }
 
-export type ParentMessage = { type: 'run'; jobId: number; backend: BackendName; trials: JobTrial[] } | { type: 'stop' };
+export type ParentMessage = { type: 'run'; jobId: number; backend: BackendName; kernels: KernelChoice; trials: JobTrial[] } | { type: 'stop' };
 
 export type WorkerMessage =
   | { type: 'ready'; pid: number }
-  | { type: 'started'; jobId: number; backend: string; tfjsVersion: string; device: string; skipped: string[] }
+  | { type: 'started'; jobId: number; backend: string; kernels: string; tfjsVersion: string; device: string; skipped: string[] }
   | { type: 'progress'; jobId: number; trialId: number; step: number }
   | { type: 'eval'; jobId: number; trialId: number; step: number; tau: number; metrics: Metrics }
-  | { type: 'completed'; jobId: number; trialId: number; backend: string; metrics: Metrics; trainMs: number }
+  | { type: 'completed'; jobId: number; trialId: number; backend: string; kernels: string; metrics: Metrics; trainMs: number }
   | { type: 'failed'; jobId: number; trialId: number; error: string; backend?: string }
   | { type: 'idle'; jobId: number };

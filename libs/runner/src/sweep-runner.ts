@@ -12,6 +12,7 @@ import { hostname } from 'node:os';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BackendName } from '@l2x/model/config';
+import { kernelChoiceFromEnv, kernelsLabel, resolveKernels, unavailableReason, type KernelChoice } from '@l2x/native-kernels';
 import type { ResultsStore, RunEnvironment, SweepRecord, TrialRecord } from '@l2x/store';
 import { expandSweep, type LoadedSweep } from '@l2x/sweep';
 import { planJobs, type Job } from './jobs.ts';
@@ -19,7 +20,19 @@ import type { ParentMessage, WorkerMessage } from './protocol.ts';
 import { detectGpus, planResources, type GpuInventory, type ResourcePlan, type WorkerSlot } from './resources.ts';
 
 export type RunnerEvent =
-  | { type: 'planned'; sweep: SweepRecord; runId: number; total: number; added: number; pending: number; reclaimed: number; configChanged: boolean; plan: ResourcePlan }
+  | {
+      type: 'planned';
+      sweep: SweepRecord;
+      runId: number;
+      total: number;
+      added: number;
+      pending: number;
+      reclaimed: number;
+      configChanged: boolean;
+      plan: ResourcePlan;
+      /** The product kernels workers on the wasm backend use, and why not native when it is missing. */
+      kernels: { label: string; note: string };
+    }
   | { type: 'trial-started'; trial: TrialRecord; worker: number }
   | { type: 'trial-finished'; trial: TrialRecord; metrics: Record<string, number | null> }
   | { type: 'worker-lost'; worker: number; reason: string }
@@ -33,10 +46,12 @@ export interface RunOptions {
   /** `--workers`, `--backend`: override the sweep file's resources. */
   workers?: number;
   backend?: BackendName;
+  /** `--kernels`: product kernels under wasm (default: L2X_KERNELS, else auto). */
+  kernels?: KernelChoice;
   retryFailed?: boolean;
   /** Recorded with the run (the command line). */
   argv?: string[];
-  env: Omit<RunEnvironment, 'backend' | 'workers' | 'argv' | 'host' | 'pid' | 'nodeVersion'> & Partial<RunEnvironment>;
+  env: Omit<RunEnvironment, 'backend' | 'kernels' | 'workers' | 'argv' | 'host' | 'pid' | 'nodeVersion'> & Partial<RunEnvironment>;
   /** Aborting stops the sweep cleanly: running trials become interrupted and resume next time. */
   signal?: AbortSignal;
   onEvent?: (event: RunnerEvent) => void;
@@ -121,11 +136,16 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
   // Only a backend that may use a GPU looks for one (listing WebGPU adapters loads Dawn).
   const inventory = backendAsked === 'auto' || backendAsked === 'webgpu' || backendAsked === 'tensorflow-gpu' ? await (options.detectGpus ?? detectGpus)() : undefined;
   const plan = planResources(spec.resources, { workers: options.workers, backend: options.backend }, inventory);
+  // `native` that cannot load stops here, before anything runs; workers resolve the same choice themselves.
+  const kernelChoice = options.kernels ?? kernelChoiceFromEnv();
+  const native = resolveKernels(kernelChoice);
+  const kernels = { label: kernelsLabel(native), note: native || kernelChoice === 'wasm' ? '' : unavailableReason() };
   const runId = store.startRun(sweep.id, {
     host: hostname(),
     pid: process.pid,
     nodeVersion: process.version,
     backend: plan.backend,
+    kernels: kernels.label,
     workers: plan.slots.length,
     argv: options.argv ?? [],
     devices: gpusOf(plan),
@@ -134,7 +154,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
   const plannedKeys = new Set(planned.map((t) => t.key));
   const pending = store.pendingTrials(sweep.id).filter((t) => plannedKeys.has(t.key));
   const queue: Job[] = planJobs(pending, spec.resources.pack, plan.slots.length);
-  emit({ type: 'planned', sweep, runId, total: store.counts(sweep.id).total, added, pending: pending.length, reclaimed, configChanged, plan });
+  emit({ type: 'planned', sweep, runId, total: store.counts(sweep.id).total, added, pending: pending.length, reclaimed, configChanged, plan, kernels });
 
   const workers = new Map<number, Worker>();
   const running = new Map<number, Worker>(); // trialId → worker
@@ -163,7 +183,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
       if (claimed.length === 0) continue; // another sweeper took them
       worker.job = { ...job, trials: claimed };
       for (const t of claimed) running.set(t.id, worker);
-      const message: ParentMessage = { type: 'run', jobId: ++jobIds, backend: plan.backend, trials: claimed.map((t) => ({ trialId: t.id, settings: t.settings })) };
+      const message: ParentMessage = { type: 'run', jobId: ++jobIds, backend: plan.backend, kernels: kernelChoice, trials: claimed.map((t) => ({ trialId: t.id, settings: t.settings })) };
       worker.child.send(message);
       // Sent before telling anyone: a listener that stops the sweep now reaches a worker that has the job.
       for (const t of claimed) emit({ type: 'trial-started', trial: store.trial(t.id), worker: worker.slot.index });
@@ -190,7 +210,10 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
           worker.announced = true;
           emit({ type: 'worker-backend', worker: worker.slot.index, backend: message.backend, device: message.device, skipped: message.skipped });
         }
-        if (worker.job) store.recordProgress(worker.job.trials.map((t) => ({ trialId: t.id, step: 0, backend: message.backend, device: message.device })));
+        if (worker.job)
+          store.recordProgress(
+            worker.job.trials.map((t) => ({ trialId: t.id, step: 0, backend: message.backend, kernels: message.kernels, device: message.device })),
+          );
         break;
       case 'progress':
         progress.set(message.trialId, message.step);
@@ -200,7 +223,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
         break;
       case 'completed':
         progress.delete(message.trialId);
-        store.completeTrial(message.trialId, { metrics: message.metrics, backend: message.backend, trainMs: message.trainMs });
+        store.completeTrial(message.trialId, { metrics: message.metrics, backend: message.backend, kernels: message.kernels, trainMs: message.trainMs });
         finished(message.trialId);
         break;
       case 'failed':

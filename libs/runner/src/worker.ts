@@ -33,12 +33,12 @@ async function runPack(message: RunMessage): Promise<void> {
   try {
     const outcomes = await trainPack(
       trials.map((t) => t.settings),
-      { backend: message.backend, signal: abort.signal, onEvent },
+      { backend: message.backend, kernels: message.kernels, signal: abort.signal, onEvent },
     );
     outcomes.forEach((outcome, i) => {
       const trialId = trials[i]!.trialId;
       if (outcome.ok)
-        send({ type: 'completed', jobId, trialId, backend: outcome.result.backend, metrics: outcome.result.metrics, trainMs: outcome.result.trainMs });
+        send({ type: 'completed', jobId, trialId, backend: outcome.result.backend, kernels: outcome.result.kernels, metrics: outcome.result.metrics, trainMs: outcome.result.trainMs });
       else send({ type: 'failed', jobId, trialId, error: describe(outcome.error), ...(resolved ? { backend: resolved } : {}) });
     });
   } catch (error) {
@@ -48,7 +48,8 @@ async function runPack(message: RunMessage): Promise<void> {
 }
 
 function forward(jobId: number, trialId: number, event: TrainEvent): void {
-  if (event.type === 'start') send({ type: 'started', jobId, backend: event.backend, tfjsVersion: event.tfjsVersion, device: event.device, skipped: event.skipped });
+  if (event.type === 'start')
+    send({ type: 'started', jobId, backend: event.backend, kernels: event.kernels, tfjsVersion: event.tfjsVersion, device: event.device, skipped: event.skipped });
   else if (event.type === 'progress') send({ type: 'progress', jobId, trialId, step: event.step });
   else send({ type: 'eval', jobId, trialId, step: event.step, tau: event.tau, metrics: event.metrics });
 }

@@ -37,10 +37,13 @@ describe('runSweep', () => {
     expect(summary.status).toBe('completed');
     expect(summary.completed).toBe(summary.total);
     expect(summary.total).toBeGreaterThanOrEqual(4);
-    const rows = store.trialSummary(sweep.spec.name, ['status', 'backend', ...METRIC_NAMES]);
+    const rows = store.trialSummary(sweep.spec.name, ['status', 'backend', 'kernels', ...METRIC_NAMES]);
+    const planned = events.find((e): e is Extract<RunnerEvent, { type: 'planned' }> => e.type === 'planned')!;
     for (const row of rows) {
       expect(row.status).toBe('completed');
       expect(['cpu', 'wasm', 'tensorflow', 'tensorflow-gpu']).toContain(row.backend);
+      // Each trial records the product kernels that ran it; under wasm, those the run announced.
+      expect(row.kernels).toBe(row.backend === 'wasm' ? planned.kernels.label : row.backend);
       for (const name of METRIC_NAMES) expect(row[name], name).toEqual(expect.any(Number));
     }
     // Curves: an eval point every evalEvery steps, tau beside the metrics.

@@ -46,7 +46,7 @@ export function writeFixtureSweep(store: ResultsStore, fixture: FixtureSweep): n
   store.addTrials(sweep.id, inputs);
   const runId = store.startRun(sweep.id, {
     host: 'fixture', pid: process.pid, gitCommit: null, gitDirty: null, nodeVersion: process.version,
-    tfjsVersion: null, backend: 'cpu', workers: 2, argv: [],
+    tfjsVersion: null, backend: 'cpu', kernels: null, workers: 2, argv: [],
   });
   const byKey = new Map(store.trials(sweep.id).map((t) => [t.key, t]));
   fixture.trials.forEach((t, i) => {

@@ -46,6 +46,8 @@ export interface TrialRecord extends TrialInput {
   runId: number | null;
   worker: number | null;
   backend: string | null;
+  /** The matrix-product kernels that ran it (`wasm+native avx2`, `wasm`, …). */
+  kernels: string | null;
   device: string | null;
   step: number;
   steps: number;
@@ -67,6 +69,8 @@ export interface RunEnvironment {
   nodeVersion: string;
   tfjsVersion: string | null;
   backend: string;
+  /** The product kernels this host gives under wasm (`wasm+native avx2`, `wasm`); null before schema 4. */
+  kernels: string | null;
   workers: number;
   argv: string[];
   /** The GPUs the run's workers were bound to, with their drivers (JSON text); null for CPU workers. */

@@ -22,7 +22,7 @@ import {
 
 /** Columns of the trial_summary view that callers may ask for. */
 export const TRIAL_SUMMARY_COLUMNS = [
-  'sweep', 'key', 'config_key', 'status', 'seed', 'backend', 'device', 'worker', 'step', 'attempts',
+  'sweep', 'key', 'config_key', 'status', 'seed', 'backend', 'kernels', 'device', 'worker', 'step', 'attempts',
   'started_at', 'finished_at', 'train_ms', 'error',
   ...SETTING_NAMES.filter((name) => name !== 'seed'),
   ...METRIC_NAMES,
@@ -58,6 +58,7 @@ export function trialFromRow(row: Row): TrialRecord {
     runId: (row.run_id as number | null) ?? null,
     worker: (row.worker as number | null) ?? null,
     backend: (row.backend as string | null) ?? null,
+    kernels: (row.kernels as string | null) ?? null,
     device: (row.device as string | null) ?? null,
     step: row.step as number,
     steps: row.steps as number,
@@ -85,6 +86,7 @@ function runFromRow(row: Row): RunRecord {
     nodeVersion: row.node_version as string,
     tfjsVersion: (row.tfjs_version as string | null) ?? null,
     backend: row.backend as string,
+    kernels: (row.kernels as string | null) ?? null,
     workers: row.workers as number,
     argv: JSON.parse(row.argv as string) as string[],
     devices: (row.devices as string | null) ?? null,

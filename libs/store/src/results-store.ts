@@ -75,12 +75,12 @@ export class ResultsStore extends ResultsReader {
   startRun(sweepId: number, env: RunEnvironment): number {
     const result = this.db
       .prepare(
-        `INSERT INTO runs (sweep_id, host, pid, git_commit, git_dirty, node_version, tfjs_version, backend, workers, argv, devices)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO runs (sweep_id, host, pid, git_commit, git_dirty, node_version, tfjs_version, backend, kernels, workers, argv, devices)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         sweepId, env.host, env.pid, env.gitCommit, env.gitDirty === null ? null : Number(env.gitDirty), env.nodeVersion,
-        env.tfjsVersion, env.backend, env.workers, JSON.stringify(env.argv), env.devices ?? null,
+        env.tfjsVersion, env.backend, env.kernels, env.workers, JSON.stringify(env.argv), env.devices ?? null,
       );
     return Number(result.lastInsertRowid);
   }
@@ -151,11 +151,16 @@ export class ResultsStore extends ResultsReader {
   }
 
   /** Progress of running trials, batched: the sweeper flushes these a few times a second. */
-  recordProgress(updates: readonly { trialId: number; step: number; backend?: string; device?: string }[]): void {
+  recordProgress(
+    updates: readonly { trialId: number; step: number; backend?: string; kernels?: string; device?: string }[],
+  ): void {
     const update = this.db.prepare(
-      `UPDATE trials SET step = ?, backend = coalesce(?, backend), device = coalesce(?, device), heartbeat_at = ${NOW} WHERE id = ? AND status = 'running'`,
+      `UPDATE trials SET step = ?, backend = coalesce(?, backend), kernels = coalesce(?, kernels), device = coalesce(?, device),
+         heartbeat_at = ${NOW} WHERE id = ? AND status = 'running'`,
     );
-    this.db.transaction(() => updates.forEach((u) => update.run(u.step, u.backend ?? null, u.device ?? null, u.trialId)))();
+    this.db.transaction(() =>
+      updates.forEach((u) => update.run(u.step, u.backend ?? null, u.kernels ?? null, u.device ?? null, u.trialId)),
+    )();
   }
 
   /** One evaluation point of a running trial (its curves). */
@@ -168,21 +173,21 @@ export class ResultsStore extends ResultsReader {
   }
 
   /**
-   * The trial finished: its final metrics, the backend that ran it and its training time. Only a running
-   * trial completes (a trial is stored once); returns false when it was not running.
+   * The trial finished: its final metrics, the backend and product kernels that ran it and its training time.
+   * Only a running trial completes (a trial is stored once); returns false when it was not running.
    */
-  completeTrial(trialId: number, result: { metrics: Readonly<Partial<Metrics>>; backend: string; trainMs: number }): boolean {
+  completeTrial(trialId: number, result: { metrics: Readonly<Partial<Metrics>>; backend: string; kernels?: string; trainMs: number }): boolean {
     const values = METRIC_NAMES.map((name) => {
       const value = result.metrics[name];
       return typeof value === 'number' && Number.isFinite(value) ? value : null;
     });
     const changed = this.db
       .prepare(
-        `UPDATE trials SET status = 'completed', step = steps, backend = ?, train_ms = ?, finished_at = ${NOW}, error = NULL,
+        `UPDATE trials SET status = 'completed', step = steps, backend = ?, kernels = coalesce(?, kernels), train_ms = ?, finished_at = ${NOW}, error = NULL,
          ${METRIC_NAMES.map((name) => `"${name}" = ?`).join(', ')}
          WHERE id = ? AND status = 'running'`,
       )
-      .run(result.backend, result.trainMs, ...values, trialId).changes;
+      .run(result.backend, result.kernels ?? null, result.trainMs, ...values, trialId).changes;
     return changed > 0;
   }
 

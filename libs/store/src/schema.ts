@@ -14,7 +14,7 @@ const SETTINGS_BUT_SEED = SETTING_NAMES.filter((name) => name !== 'seed');
 
 /** The metric columns the first schema had; later metrics come with their own migration. */
 const FIRST_METRICS = ['loss', 'mean_acc', 'soft_acc', 'hard_acc', 'gap', 'precision', 'mask_sum', 'mask_distinct'] as const;
-/** The explanation metrics against the known truth (migration 4). */
+/** The explanation metrics against the known truth (migration 5). */
 const TRUTH_METRICS = ['median_rank', 'tpr', 'fdr'] as const;
 
 /** A completed trial's wall time in ms (start to finish), else its training time. */
@@ -187,7 +187,13 @@ export const MIGRATIONS: readonly string[] = [
   configStatsMigration(FIRST_METRICS),
   // 3: the GPUs a run's workers were bound to: adapter or CUDA device, driver (JSON array; NULL for CPU workers)
   `ALTER TABLE runs ADD COLUMN devices TEXT;`,
-  // 4: median rank, TPR and FDR of the explanation against the known truth.
+  // 4: the matrix-product kernels that ran (`wasm+native avx2`, `wasm`, or the backend's own), per trial and per
+  // run (for a run: what the native kernel gives on its host), so results from different machines can be told apart.
+  `
+  ALTER TABLE trials ADD COLUMN kernels TEXT;
+  ALTER TABLE runs ADD COLUMN kernels TEXT;
+  `,
+  // 5: median rank, TPR and FDR of the explanation against the known truth.
   truthMetricsMigration(),
 ];
 
@@ -215,7 +221,7 @@ export function viewStatements(): string[] {
     `CREATE VIEW trial_summary AS
   SELECT
     w.name AS sweep,
-    t.key, t.config_key, t.status, t.seed, t.backend, t.device, t.worker, t.step, t.attempts,
+    t.key, t.config_key, t.status, t.seed, t.backend, t.kernels, t.device, t.worker, t.step, t.attempts,
     t.started_at, t.finished_at, t.train_ms, t.error,
     ${SETTINGS_BUT_SEED.map((name) => `t."${name}"`).join(', ')},
     ${METRIC_NAMES.map((name) => `t."${name}"`).join(', ')}

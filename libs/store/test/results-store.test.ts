@@ -10,7 +10,7 @@ import { MIGRATIONS } from '../src/schema.ts';
 
 const env: RunEnvironment = {
   host: 'test-host', pid: process.pid, gitCommit: 'abc123', gitDirty: false, nodeVersion: process.version,
-  tfjsVersion: '4.22.0', backend: 'cpu', workers: 1, argv: ['--config', 'x.yaml'],
+  tfjsVersion: '4.22.0', backend: 'cpu', kernels: 'wasm+native avx2', workers: 1, argv: ['--config', 'x.yaml'],
 };
 
 function trial(tau: number, seed: number): TrialInput {
@@ -68,14 +68,15 @@ describe.each([
     expect(store.claimTrial(t!.id, { runId, worker: 1, device: null })).toBe(false);
     store.recordPoints(t!.id, 20, { loss: 1.5, hard_acc: 0.4 });
     store.recordPoints(t!.id, 40, { loss: 0.9, hard_acc: 0.7 });
-    store.recordProgress([{ trialId: t!.id, step: 45, backend: 'cpu' }]);
-    expect(store.trial(t!.id)).toMatchObject({ status: 'running', step: 45, worker: 0, attempts: 1, backend: 'cpu' });
-    expect(store.completeTrial(t!.id, { metrics: { loss: 0.8, hard_acc: 0.75, soft_acc: 0.9, gap: 0.15 }, backend: 'cpu', trainMs: 1234 })).toBe(true);
+    store.recordProgress([{ trialId: t!.id, step: 45, backend: 'wasm', kernels: 'wasm+native avx2' }]);
+    expect(store.trial(t!.id)).toMatchObject({ status: 'running', step: 45, worker: 0, attempts: 1, backend: 'wasm', kernels: 'wasm+native avx2' });
+    expect(store.completeTrial(t!.id, { metrics: { loss: 0.8, hard_acc: 0.75, soft_acc: 0.9, gap: 0.15 }, backend: 'cpu', kernels: 'cpu', trainMs: 1234 })).toBe(true);
     // A trial is stored once: a second completion (a late worker) changes nothing.
     expect(store.completeTrial(t!.id, { metrics: { hard_acc: 0.1 }, backend: 'wasm', trainMs: 1 })).toBe(false);
     store.failTrial(t!.id, 'late failure');
     const done = store.trial(t!.id);
-    expect(done).toMatchObject({ status: 'completed', step: 50, trainMs: 1234, backend: 'cpu', error: null });
+    expect(done).toMatchObject({ status: 'completed', step: 50, trainMs: 1234, backend: 'cpu', kernels: 'cpu', error: null });
+    expect(store.trialSummary(sweepInput.name, ['kernels'])).toEqual([{ kernels: 'cpu' }]);
     expect(store.finalMetrics(t!.id)).toMatchObject({ hard_acc: 0.75, gap: 0.15 });
     expect(store.metricPoints(sweep.id, { names: ['loss'] }).map((p) => [p.step, p.value])).toEqual([[20, 1.5], [40, 0.9]]);
     expect(store.pendingTrials(sweep.id)).toEqual([]);
@@ -124,7 +125,7 @@ describe.each([
     store.interruptTrials([t!.id]);
     store.finishRun(runId, 'interrupted');
     expect(store.pendingTrials(sweep.id).map((x) => x.status)).toEqual(['interrupted']);
-    expect(store.runs(sweep.id)[0]).toMatchObject({ status: 'interrupted', gitCommit: 'abc123', gitDirty: false, argv: ['--config', 'x.yaml'] });
+    expect(store.runs(sweep.id)[0]).toMatchObject({ status: 'interrupted', gitCommit: 'abc123', gitDirty: false, kernels: 'wasm+native avx2', argv: ['--config', 'x.yaml'] });
   });
 
   it('flattens settings and final metrics in trial_summary and aggregates seeds in config_summary', () => {

@@ -3,6 +3,7 @@ import confirm from '@inquirer/confirm';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { UserError } from '@l2x/errors';
 import { BACKENDS, type BackendName } from '@l2x/model/config';
+import { KERNEL_CHOICES, KERNELS_ENV, type KernelChoice } from '@l2x/native-kernels';
 import { runSweep, type RunnerEvent } from '@l2x/runner';
 import { ResultsStore } from '@l2x/store';
 import { loadSweepFile } from '@l2x/sweep';
@@ -16,6 +17,7 @@ interface RunFlags {
   db?: string;
   workers?: number;
   backend?: BackendName;
+  kernels?: KernelChoice;
   retryFailed?: boolean;
   fresh?: boolean;
   yes?: boolean;
@@ -76,6 +78,7 @@ export async function run(flags: RunFlags, argv: string[]): Promise<number> {
       sweep,
       workers: flags.workers,
       backend: flags.backend,
+      kernels: flags.kernels,
       retryFailed: flags.retryFailed,
       argv,
       env: runEnvironment(WORKSPACE_ROOT),
@@ -103,6 +106,12 @@ export function registerRun(program: Command): void {
     .option('--db <path>', `results database (default: ${DEFAULT_DB})`)
     .option('--workers <n>', 'worker processes (default: the sweep file, or auto)', positiveInt)
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend (default: the sweep file, or auto)').choices(BACKENDS))
+    .addOption(
+      new Option('--kernels <name>', 'matrix products under the wasm backend: the native kernel, TensorFlow.js\'s own, or native when built')
+        .choices(KERNEL_CHOICES)
+        .env(KERNELS_ENV)
+        .default('auto'),
+    )
     .option('--retry-failed', 'run failed trials again')
     .option('--fresh', 'delete the sweep and start it over (asks first, or --yes)')
     .option('--yes', 'do not ask before --fresh deletes')

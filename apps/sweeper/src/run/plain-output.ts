@@ -35,10 +35,13 @@ export function plainOutput(write: (line: string) => void): (event: RunnerEvent)
         const workers = event.plan.slots.length;
         const gpus = [...new Set(event.plan.slots.map((s) => s.device).filter(Boolean))];
         const where = gpus.length > 0 ? `GPU worker${workers === 1 ? '' : 's'} (${gpus.join(', ')})` : `CPU worker${workers === 1 ? '' : 's'}`;
+        const onWasm = event.plan.backend === 'wasm' || event.plan.backend === 'auto'; // the native kernel plugs into wasm
         write(
           `sweep ${event.sweep.name}: ${event.total} trials, ${event.pending} to run (${event.added} new, ${done} done or failed before` +
-            `${event.reclaimed ? `, ${event.reclaimed} reclaimed from a lost run` : ''}) on ${workers} ${where}, backend ${event.plan.backend}`,
+            `${event.reclaimed ? `, ${event.reclaimed} reclaimed from a lost run` : ''}) on ${workers} ${where}, backend ${event.plan.backend}` +
+            `${onWasm ? `, kernels ${event.kernels.label}` : ''}`,
         );
+        if (onWasm && event.kernels.note) write(`note: products run on TensorFlow.js's wasm kernels: ${event.kernels.note}`);
         if (event.configChanged) write(`note: ${event.sweep.configPath ?? 'the sweep file'} changed since the sweep's last run; trials already done are kept`);
         break;
       }
