@@ -1,13 +1,14 @@
 /**
- * The results database's schema: tables, migrations and the SQL views people query.
+ * The results database's schema: tables, migrations and the SQL views people query, written once for SQLite and
+ * PostgreSQL (their differences are fragments of `dialect.ts`).
  *
- * Versioned with `PRAGMA user_version` (the number of migrations applied). Migrations run only in the
- * sweeper (the one writer), before any worker starts; readers refuse a database from a newer schema.
- * Times are ISO-8601 UTC text so that `sqlite3` shows them readably.
+ * Versioned by the number of migrations applied (`PRAGMA user_version` on SQLite, the `l2x_schema` table on
+ * PostgreSQL). Writers (sweepers, agents) migrate in one transaction that holds the database's write lock, so
+ * several starting at once on a new database migrate it once; readers refuse a database from another schema.
+ * Times are ISO-8601 UTC text so that `sqlite3` and `psql` show them readably and both sort them the same.
  */
 import { METRIC_NAMES, SETTING_NAMES } from '@l2x/model/config';
-
-const NOW = `strftime('%Y-%m-%dT%H:%M:%fZ','now')`;
+import { SQLITE, type Dialect } from './dialect.ts';
 
 /** Setting columns: every setting under its own name (`tau`, `k`, `anneal`, …); the seed is a column already. */
 const SETTINGS_BUT_SEED = SETTING_NAMES.filter((name) => name !== 'seed');
@@ -18,29 +19,29 @@ const FIRST_METRICS = ['loss', 'mean_acc', 'soft_acc', 'hard_acc', 'gap', 'preci
 const TRUTH_METRICS = ['median_rank', 'tpr', 'fdr'] as const;
 
 /** A completed trial's wall time in ms (start to finish), else its training time. */
-const wallMs = (row: string) => {
-  const ms = `(unixepoch(${row}.finished_at, 'subsec') - unixepoch(${row}.started_at, 'subsec')) * 1000.0`;
+const wallMs = (d: Dialect, row: string) => {
+  const ms = `(${d.epochMs(`${row}.finished_at`)} - ${d.epochMs(`${row}.started_at`)})`;
   return `coalesce(CASE WHEN ${ms} >= 0 THEN ${ms} END, ${row}.train_ms)`;
 };
 
 /** `column = column ± what row (NEW or OLD) adds to its configuration`; nothing unless the row is completed. */
-function statsChanges(row: 'NEW' | 'OLD', sign: '+' | '-', metrics: readonly string[]): string {
-  const done = `(${row}.status = 'completed')`;
-  const when = (value: string) => `CASE WHEN ${done} THEN ${value} ELSE 0 END`;
+function statsChanges(d: Dialect, row: 'NEW' | 'OLD', sign: '+' | '-', metrics: readonly string[]): string {
+  const done = d.int(`${row}.status = 'completed'`);
+  const when = (value: string) => `CASE WHEN ${row}.status = 'completed' THEN ${value} ELSE 0 END`;
   return [
     `completed = completed ${sign} ${done}`,
-    `wall_n = wall_n ${sign} (${done} AND ${wallMs(row)} IS NOT NULL)`,
-    `wall_ms = wall_ms ${sign} ${when(`coalesce(${wallMs(row)}, 0)`)}`,
+    `wall_n = wall_n ${sign} ${d.int(`${row}.status = 'completed' AND ${wallMs(d, row)} IS NOT NULL`)}`,
+    `wall_ms = wall_ms ${sign} ${when(`coalesce(${wallMs(d, row)}, 0)`)}`,
     ...metrics.flatMap((name) => [
-      `"${name}_n" = "${name}_n" ${sign} (${done} AND ${row}."${name}" IS NOT NULL)`,
+      `"${name}_n" = "${name}_n" ${sign} ${d.int(`${row}.status = 'completed' AND ${row}."${name}" IS NOT NULL`)}`,
       `"${name}_sum" = "${name}_sum" ${sign} ${when(`coalesce(${row}."${name}", 0)`)}`,
       `"${name}_sq" = "${name}_sq" ${sign} ${when(`coalesce(${row}."${name}" * ${row}."${name}", 0)`)}`,
     ]),
   ].join(',\n      ');
 }
 
-function configStatsMigration(metrics: readonly string[]): string {
-  const metricColumns = metrics.map((name) => `"${name}_n" INTEGER NOT NULL DEFAULT 0, "${name}_sum" REAL NOT NULL DEFAULT 0, "${name}_sq" REAL NOT NULL DEFAULT 0`);
+function configStatsMigration(d: Dialect, metrics: readonly string[]): string {
+  const metricColumns = metrics.map((name) => `"${name}_n" INTEGER NOT NULL DEFAULT 0, "${name}_sum" ${d.real} NOT NULL DEFAULT 0, "${name}_sq" ${d.real} NOT NULL DEFAULT 0`);
   const backfill = metrics.map(
     (name) =>
       `count(CASE WHEN t.status = 'completed' THEN t."${name}" END), coalesce(sum(CASE WHEN t.status = 'completed' THEN t."${name}" END), 0), ` +
@@ -54,66 +55,126 @@ function configStatsMigration(metrics: readonly string[]): string {
     trials     INTEGER NOT NULL DEFAULT 0,  -- trials of the configuration, any status
     completed  INTEGER NOT NULL DEFAULT 0,
     wall_n     INTEGER NOT NULL DEFAULT 0,  -- completed trials with a wall time, and its sum in ms
-    wall_ms    REAL NOT NULL DEFAULT 0,
+    wall_ms    ${d.real} NOT NULL DEFAULT 0,
     ${metricColumns.join(',\n    ')},
     PRIMARY KEY (sweep_id, config_key)
-  ) WITHOUT ROWID;
+  )${d.withoutRowid};
   INSERT INTO config_stats
-  SELECT t.sweep_id, t.config_key, min(t.id), count(*), sum(t.status = 'completed'),
-    sum(t.status = 'completed' AND ${wallMs('t')} IS NOT NULL), coalesce(sum(CASE WHEN t.status = 'completed' THEN ${wallMs('t')} END), 0),
+  SELECT t.sweep_id, t.config_key, min(t.id), count(*), sum(${d.int(`t.status = 'completed'`)}),
+    sum(${d.int(`t.status = 'completed' AND ${wallMs(d, 't')} IS NOT NULL`)}), coalesce(sum(CASE WHEN t.status = 'completed' THEN ${wallMs(d, 't')} END), 0),
     ${backfill.join(',\n    ')}
   FROM trials t GROUP BY t.sweep_id, t.config_key;
-  ${configStatsTriggers(metrics)}
+  ${configStatsTriggers(d, metrics, false)}
   CREATE INDEX trials_sweep_finished ON trials(sweep_id, finished_at);
   `;
 }
 
-/** The triggers that keep config_stats current, over these metrics. */
-function configStatsTriggers(metrics: readonly string[]): string {
-  return `
+/** The triggers that keep config_stats current, over these metrics (`replace`: instead of those over fewer). */
+function configStatsTriggers(d: Dialect, metrics: readonly string[], replace: boolean): string {
+  return d.name === 'postgres' ? configStatsTriggersPg(d, metrics, replace) : configStatsTriggersSqlite(d, metrics, replace);
+}
+
+function configStatsTriggersSqlite(d: Dialect, metrics: readonly string[], replace: boolean): string {
+  const drop = replace ? ['insert', 'update', 'delete'].map((event) => `DROP TRIGGER config_stats_${event};`).join('\n') : '';
+  return `${drop}
   CREATE TRIGGER config_stats_insert AFTER INSERT ON trials BEGIN
     INSERT INTO config_stats (sweep_id, config_key, trial_id) VALUES (NEW.sweep_id, NEW.config_key, NEW.id)
       ON CONFLICT (sweep_id, config_key) DO NOTHING;
     UPDATE config_stats SET trials = trials + 1,
-      ${statsChanges('NEW', '+', metrics)}
+      ${statsChanges(d, 'NEW', '+', metrics)}
     WHERE sweep_id = NEW.sweep_id AND config_key = NEW.config_key;
   END;
   CREATE TRIGGER config_stats_update AFTER UPDATE ON trials
   WHEN OLD.status = 'completed' OR NEW.status = 'completed' BEGIN
     UPDATE config_stats SET
-      ${statsChanges('OLD', '-', metrics)}
+      ${statsChanges(d, 'OLD', '-', metrics)}
     WHERE sweep_id = OLD.sweep_id AND config_key = OLD.config_key;
     UPDATE config_stats SET
-      ${statsChanges('NEW', '+', metrics)}
+      ${statsChanges(d, 'NEW', '+', metrics)}
     WHERE sweep_id = NEW.sweep_id AND config_key = NEW.config_key;
   END;
   CREATE TRIGGER config_stats_delete AFTER DELETE ON trials BEGIN
     UPDATE config_stats SET trials = trials - 1,
-      ${statsChanges('OLD', '-', metrics)}
+      ${statsChanges(d, 'OLD', '-', metrics)}
     WHERE sweep_id = OLD.sweep_id AND config_key = OLD.config_key;
   END;
   `;
 }
 
-/** 3: median rank, TPR and FDR columns on trials (NULL for trials that ran before) and in config_stats. */
-function truthMetricsMigration(): string {
-  const columns = TRUTH_METRICS.flatMap((name) => [
-    `ALTER TABLE trials ADD COLUMN "${name}" REAL;`,
-    `ALTER TABLE config_stats ADD COLUMN "${name}_n" INTEGER NOT NULL DEFAULT 0;`,
-    `ALTER TABLE config_stats ADD COLUMN "${name}_sum" REAL NOT NULL DEFAULT 0;`,
-    `ALTER TABLE config_stats ADD COLUMN "${name}_sq" REAL NOT NULL DEFAULT 0;`,
-  ]);
-  const triggers = ['insert', 'update', 'delete'].map((event) => `DROP TRIGGER config_stats_${event};`);
-  return [...columns, ...triggers, configStatsTriggers([...FIRST_METRICS, ...TRUTH_METRICS])].join('\n');
+/** PostgreSQL: the same three changes in one row trigger function (replaced in place when metrics are added). */
+function configStatsTriggersPg(d: Dialect, metrics: readonly string[], replace: boolean): string {
+  return `
+  CREATE OR REPLACE FUNCTION config_stats_change() RETURNS trigger LANGUAGE plpgsql AS $body$
+  BEGIN
+    IF TG_OP = 'INSERT' THEN
+      INSERT INTO config_stats (sweep_id, config_key, trial_id) VALUES (NEW.sweep_id, NEW.config_key, NEW.id)
+        ON CONFLICT (sweep_id, config_key) DO NOTHING;
+      UPDATE config_stats SET trials = trials + 1,
+        ${statsChanges(d, 'NEW', '+', metrics)}
+      WHERE sweep_id = NEW.sweep_id AND config_key = NEW.config_key;
+    ELSIF TG_OP = 'UPDATE' THEN
+      IF OLD.status = 'completed' OR NEW.status = 'completed' THEN
+        UPDATE config_stats SET
+          ${statsChanges(d, 'OLD', '-', metrics)}
+        WHERE sweep_id = OLD.sweep_id AND config_key = OLD.config_key;
+        UPDATE config_stats SET
+          ${statsChanges(d, 'NEW', '+', metrics)}
+        WHERE sweep_id = NEW.sweep_id AND config_key = NEW.config_key;
+      END IF;
+    ELSE
+      UPDATE config_stats SET trials = trials - 1,
+        ${statsChanges(d, 'OLD', '-', metrics)}
+      WHERE sweep_id = OLD.sweep_id AND config_key = OLD.config_key;
+    END IF;
+    RETURN NULL;
+  END $body$;
+  ${replace ? '' : 'CREATE TRIGGER config_stats_change AFTER INSERT OR UPDATE OR DELETE ON trials FOR EACH ROW EXECUTE FUNCTION config_stats_change();'}
+  `;
 }
 
-export const MIGRATIONS: readonly string[] = [
+/** 3: median rank, TPR and FDR columns on trials (NULL for trials that ran before) and in config_stats. */
+function truthMetricsMigration(d: Dialect): string {
+  const columns = TRUTH_METRICS.flatMap((name) => [
+    `ALTER TABLE trials ADD COLUMN "${name}" ${d.real};`,
+    `ALTER TABLE config_stats ADD COLUMN "${name}_n" INTEGER NOT NULL DEFAULT 0;`,
+    `ALTER TABLE config_stats ADD COLUMN "${name}_sum" ${d.real} NOT NULL DEFAULT 0;`,
+    `ALTER TABLE config_stats ADD COLUMN "${name}_sq" ${d.real} NOT NULL DEFAULT 0;`,
+  ]);
+  return [...columns, configStatsTriggers(d, [...FIRST_METRICS, ...TRUTH_METRICS], true)].join('\n');
+}
+
+/**
+ * Live views: on PostgreSQL every statement that changes a sweep, its runs or its trials notifies `l2x_changes`
+ * (one notification per transaction, delivered at commit), so that a dashboard LISTENs instead of polling queries,
+ * as SQLite's readers poll `PRAGMA data_version`. SQLite needs nothing here.
+ */
+function changeNotifications(d: Dialect): string {
+  if (d.name !== 'postgres') return `SELECT 1; -- SQLite: readers poll PRAGMA data_version`;
+  return `
+  CREATE OR REPLACE FUNCTION l2x_notify_change() RETURNS trigger LANGUAGE plpgsql AS $body$
+  BEGIN
+    PERFORM pg_notify('${CHANGES_CHANNEL}', '');
+    RETURN NULL;
+  END $body$;
+  ${['sweeps', 'runs', 'trials']
+    .map((table) => `CREATE TRIGGER ${table}_notify AFTER INSERT OR UPDATE OR DELETE ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION l2x_notify_change();`)
+    .join('\n  ')}
+  `;
+}
+
+/** The channel PostgreSQL notifies when results change. */
+export const CHANGES_CHANNEL = 'l2x_changes';
+
+/** Every migration, in order, in the dialect's SQL: the schema version is how many have been applied. */
+export function migrations(d: Dialect): readonly string[] {
+  const NOW = d.now;
+  return [
   // 1: sweeps, runs (a sweeper invocation and its environment), trials with their settings and final metrics
   // as columns, metric curves. A setting added later is a migration: ALTER TABLE trials ADD COLUMN … GENERATED
   // ALWAYS AS (json_extract(settings, '$.name')) VIRTUAL.
   `
   CREATE TABLE sweeps (
-    id           INTEGER PRIMARY KEY,
+    id           ${d.idColumn},
     name         TEXT NOT NULL UNIQUE,
     config_text  TEXT NOT NULL,              -- the sweep file as it was read
     config_hash  TEXT NOT NULL,              -- sha256 of config_text
@@ -126,7 +187,7 @@ export const MIGRATIONS: readonly string[] = [
     updated_at   TEXT NOT NULL DEFAULT (${NOW})
   );
   CREATE TABLE runs (
-    id            INTEGER PRIMARY KEY,
+    id            ${d.idColumn},
     sweep_id      INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
     started_at    TEXT NOT NULL DEFAULT (${NOW}),
     finished_at   TEXT,
@@ -143,7 +204,7 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX runs_sweep ON runs(sweep_id);
   CREATE TABLE trials (
-    id           INTEGER PRIMARY KEY,
+    id           ${d.idColumn},
     sweep_id     INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
     key          TEXT NOT NULL,              -- hash of the resolved settings and seed
     config_key   TEXT NOT NULL,              -- the same without the seed: groups a configuration's seeds
@@ -162,12 +223,12 @@ export const MIGRATIONS: readonly string[] = [
     started_at   TEXT,
     finished_at  TEXT,
     heartbeat_at TEXT,
-    train_ms     REAL,
+    train_ms     ${d.real},
     error        TEXT,
     -- Final metrics, NULL until the trial completes.
-    ${FIRST_METRICS.map((name) => `"${name}" REAL`).join(',\n    ')},
+    ${FIRST_METRICS.map((name) => `"${name}" ${d.real}`).join(',\n    ')},
     -- Every setting as a column of its own, computed from the JSON once, when the trial is written.
-    ${SETTINGS_BUT_SEED.map((name) => `"${name}" GENERATED ALWAYS AS (json_extract(settings, '$.${name}')) STORED`).join(',\n    ')},
+    ${SETTINGS_BUT_SEED.map((name) => d.settingColumn(name)).join(',\n    ')},
     UNIQUE (sweep_id, key)
   );
   CREATE INDEX trials_sweep_status ON trials(sweep_id, status);
@@ -177,14 +238,14 @@ export const MIGRATIONS: readonly string[] = [
     trial_id INTEGER NOT NULL REFERENCES trials(id) ON DELETE CASCADE,
     name     TEXT NOT NULL,
     step     INTEGER NOT NULL,
-    value    REAL,
+    value    ${d.real},
     PRIMARY KEY (trial_id, name, step)
-  ) WITHOUT ROWID;
+  )${d.withoutRowid};
   `,
   // 2: per-configuration moments (count, sum, sum of squares of each final metric over completed trials), kept by
   // triggers, so that the dashboard and reports read one row per configuration instead of every trial; and an
   // index to find what finished since a given time.
-  configStatsMigration(FIRST_METRICS),
+  configStatsMigration(d, FIRST_METRICS),
   // 3: the GPUs a run's workers were bound to: adapter or CUDA device, driver (JSON array; NULL for CPU workers)
   `ALTER TABLE runs ADD COLUMN devices TEXT;`,
   // 4: the matrix-product kernels that ran (`wasm+native avx2`, `wasm`, or the backend's own), per trial and per
@@ -194,8 +255,14 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE runs ADD COLUMN kernels TEXT;
   `,
   // 5: median rank, TPR and FDR of the explanation against the known truth.
-  truthMetricsMigration(),
-];
+  truthMetricsMigration(d),
+  // 6: PostgreSQL notifies readers of changes (live views across machines).
+  changeNotifications(d),
+  ];
+}
+
+/** SQLite's migrations (tests build old databases from them). */
+export const MIGRATIONS: readonly string[] = migrations(SQLITE);
 
 /** Every metric has a column: a metric added to METRIC_NAMES needs a migration above. */
 const COLUMNS: readonly string[] = [...FIRST_METRICS, ...TRUTH_METRICS];
@@ -209,11 +276,11 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
  * The views are the documented interface for plain-SQL queries and scripts; they are derived from the settings
  * and metric lists, and rebuilt by the writer whenever their text changes (views hold no data).
  */
-export function viewStatements(): string[] {
+export function viewStatements(d: Dialect = SQLITE): string[] {
   const aggregates = METRIC_NAMES.map(
     (name) =>
       `avg(s."${name}") AS "${name}_mean",\n    ` +
-      `CASE WHEN count(s."${name}") > 1 THEN sqrt(max(0, (sum(s."${name}" * s."${name}") - count(s."${name}") * avg(s."${name}") * avg(s."${name}")) / (count(s."${name}") - 1))) END AS "${name}_std"`,
+      `CASE WHEN count(s."${name}") > 1 THEN sqrt(${d.greatest('0', `(sum(s."${name}" * s."${name}") - count(s."${name}") * avg(s."${name}") * avg(s."${name}")) / (count(s."${name}") - 1)`)}) END AS "${name}_std"`,
   ).join(',\n    ');
   return [
     `DROP VIEW IF EXISTS config_summary`,
