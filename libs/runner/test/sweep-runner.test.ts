@@ -20,12 +20,12 @@ const tiny = `trial: { ff: 32, steps: 30, evalEvery: 10, evalSize: 128, batchSiz
 
 let dir: string;
 let store: ResultsStore;
-beforeEach(() => {
+beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'runner-'));
-  store = ResultsStore.open(join(dir, 'results.db'));
+  store = await ResultsStore.open(join(dir, 'results.db'));
 });
-afterEach(() => {
-  store.close();
+afterEach(async () => {
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -37,7 +37,7 @@ describe('runSweep', () => {
     expect(summary.status).toBe('completed');
     expect(summary.completed).toBe(summary.total);
     expect(summary.total).toBeGreaterThanOrEqual(4);
-    const rows = store.trialSummary(sweep.spec.name, ['status', 'backend', 'kernels', ...METRIC_NAMES]);
+    const rows = await store.trialSummary(sweep.spec.name, ['status', 'backend', 'kernels', ...METRIC_NAMES]);
     const planned = events.find((e): e is Extract<RunnerEvent, { type: 'planned' }> => e.type === 'planned')!;
     for (const row of rows) {
       expect(row.status).toBe('completed');
@@ -47,14 +47,14 @@ describe('runSweep', () => {
       for (const name of METRIC_NAMES) expect(row[name], name).toEqual(expect.any(Number));
     }
     // Curves: an eval point every evalEvery steps, tau beside the metrics.
-    const points = store.metricPoints(summary.sweepId, { names: ['hard_acc', 'tau'] });
+    const points = await store.metricPoints(summary.sweepId, { names: ['hard_acc', 'tau'] });
     expect(points.length).toBeGreaterThanOrEqual(2 * rows.length);
     expect(events.filter((e) => e.type === 'trial-finished')).toHaveLength(summary.total);
 
     const again = await runSweep({ store, sweep, env });
     expect(again).toMatchObject({ status: 'completed', completed: summary.total });
-    expect(store.trials(summary.sweepId).every((t) => t.attempts === 1)).toBe(true);
-    expect(store.runs(summary.sweepId)).toHaveLength(2);
+    expect((await store.trials(summary.sweepId)).every((t) => t.attempts === 1)).toBe(true);
+    expect(await store.runs(summary.sweepId)).toHaveLength(2);
   }, 120_000);
 
   it('stores a trial whose loss turns NaN as failed, and the others complete', async () => {
@@ -62,7 +62,7 @@ describe('runSweep', () => {
     const sweep = inline(`name: nan\nmethod: grid\nseeds: 1\nparameters: { auxWeight: { values: [1.0e39, 0.5] } }\n${tiny}`);
     const summary = await runSweep({ store, sweep, env });
     expect(summary).toMatchObject({ status: 'failed', completed: 1, failed: 1 });
-    const failed = store.trials(summary.sweepId, ['failed']);
+    const failed = await store.trials(summary.sweepId, ['failed']);
     expect(failed[0]!.params).toEqual({ auxWeight: 1e39 });
     expect(failed[0]!.error).toMatch(/not finite|NaN/i);
   }, 120_000);
@@ -76,7 +76,7 @@ describe('runSweep', () => {
     });
     expect(first.status).toBe('interrupted');
     expect(first.interrupted).toBeGreaterThan(0);
-    expect(store.trials(first.sweepId, ['running'])).toEqual([]);
+    expect(await store.trials(first.sweepId, ['running'])).toEqual([]);
     const second = await runSweep({ store, sweep, env });
     expect(second).toMatchObject({ status: 'completed', completed: 4, total: 4 });
   }, 120_000);
@@ -88,8 +88,8 @@ describe('runSweep', () => {
     expect(packed).toMatchObject({ status: 'completed', completed: 8 });
     expect(alone).toMatchObject({ status: 'completed', completed: 8 });
     const columns = ['key', 'status', 'soft_acc', 'hard_acc', 'precision', 'loss'] as const;
-    const a = store.trialSummary('packed', columns);
-    const b = store.trialSummary('alone', columns);
+    const a = await store.trialSummary('packed', columns);
+    const b = await store.trialSummary('alone', columns);
     expect(a.map((r) => r.key)).toEqual(b.map((r) => r.key));
     a.forEach((row, i) => {
       for (const name of ['soft_acc', 'hard_acc', 'precision', 'loss'] as const) expect(row[name] as number).toBeCloseTo(b[i]![name] as number, 4);
