@@ -5,5 +5,5 @@ export { isConnectionError, type RetryOptions } from './pg-sql.ts';
 export type { Sql } from './sql.ts';
 export { SCHEMA_VERSION } from './schema.ts';
 export * from './records.ts';
-export { WORKSPACE_ROOT, DEFAULT_DB, resolveDbPath } from './db-path.ts';
+export { WORKSPACE_ROOT, DEFAULT_DB, DB_ENV, resolveDbPath } from './db-path.ts';
 export * from './aggregation.ts';

@@ -98,7 +98,7 @@ export class SqliteSql implements Sql {
   }
 
   exec(script: string): Promise<void> {
-    return this.alone(() => this.db.exec(script));
+    return this.alone(() => void this.db.exec(script));
   }
 
   async transaction<T>(body: (tx: Sql) => Promise<T>): Promise<T> {
@@ -120,7 +120,7 @@ export class SqliteSql implements Sql {
   }
 
   close(): Promise<void> {
-    return this.alone(() => this.db.close());
+    return this.alone(() => void this.db.close());
   }
 
   /** Inside a transaction: statements run at once, without waiting for the transaction itself. */
