@@ -204,6 +204,10 @@ function useKeys(view: View | undefined, keys: ReturnType<typeof useSelection>, 
   const { isRawModeSupported } = useStdin();
   const board = useRef<LeaderRow[]>([]);
   board.current = view?.board ?? [];
+  // The view as last rendered: a key pressed right after the first frame with data sees it (Ink hands keys to the
+  // handler registered at the previous commit).
+  const shown = useRef<View | undefined>(undefined);
+  shown.current = view;
   const move = (step: number) =>
     keys.setSelectedKey((key) => {
       const rows = board.current;
@@ -213,6 +217,7 @@ function useKeys(view: View | undefined, keys: ReturnType<typeof useSelection>, 
   useInput(
     (input, key) => {
       if (input === 'q' || (key.ctrl && input === 'c')) return quit();
+      const view = shown.current;
       if (!view) return;
       if (key.tab) {
         keys.setGroupIndex((i) => (view.groups.length ? (i + (key.shift ? view.groups.length - 1 : 1)) % view.groups.length : 0));

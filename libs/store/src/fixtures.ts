@@ -3,7 +3,7 @@
  * (dashboard, reports). The values come from a function the caller gives, so tests know what to expect.
  */
 import { DEFAULT_SETTINGS, METRIC_NAMES, type Metrics, type Settings } from '@l2x/model/config';
-import type { ResultsStore } from './results-store.ts';
+import type { Lease, ResultsStore } from './results-store.ts';
 import type { TrialStatus } from './records.ts';
 
 export interface FixtureTrial {
@@ -62,4 +62,9 @@ export async function writeFixtureSweep(store: ResultsStore, fixture: FixtureSwe
     else if (status === 'interrupted') await store.interruptTrials([lease]);
   }
   return sweep.id;
+}
+
+/** The lease the trial's current attempt holds (tests that play a writer by hand). */
+export async function leaseOf(store: ResultsStore, trialId: number): Promise<Lease> {
+  return { trialId, attempt: (await store.trial(trialId)).attempts };
 }
