@@ -172,8 +172,9 @@ async function work(
   plan0: { added: number; configChanged: boolean; wanted: (trial: TrialRecord) => boolean },
 ): Promise<RunSummary> {
   const { store } = options;
-  const heartbeatMs = options.heartbeatMs ?? 5_000;
   const staleSeconds = options.staleSeconds ?? 60;
+  // Several heartbeats per lease, so that one late heartbeat never loses it.
+  const heartbeatMs = options.heartbeatMs ?? Math.min(5_000, staleSeconds * 250);
   const waitMs = options.waitMs ?? Math.min(5_000, Math.max(200, (staleSeconds * 1000) / 4));
   const emit = options.onEvent ?? (() => {});
   const host = hostname();
@@ -248,10 +249,7 @@ async function work(
       const lost = await store.heartbeat([...running.values()].map((r) => r.lease));
       for (const lease of lost) {
         const holder = running.get(lease.trialId);
-        if (holder?.lease.attempt !== lease.attempt) continue;
-        running.delete(lease.trialId);
-        progress.delete(lease.trialId);
-        emit({ type: 'lease-lost', trialId: lease.trialId, worker: holder.worker.slot.index });
+        if (holder) await lostLease(lease, holder.worker);
       }
     });
   const heartbeatTimer = setInterval(() => void heartbeat(), heartbeatMs);
@@ -329,6 +327,14 @@ async function work(
     checkDone();
   };
 
+  /** A write was refused: another attempt holds the trial now (this one's lease expired while it was away). */
+  const lostLease = async (lease: Lease, worker: Worker) => {
+    if (running.get(lease.trialId)?.lease.attempt !== lease.attempt) return; // said already
+    running.delete(lease.trialId);
+    progress.delete(lease.trialId);
+    emit({ type: 'lease-lost', trialId: lease.trialId, worker: worker.slot.index });
+  };
+
   const finished = async (trialId: number) => {
     running.delete(trialId);
     progress.delete(trialId);
@@ -371,8 +377,8 @@ async function work(
         progress.delete(message.trialId);
         if (!lease) break; // its lease was lost: the attempt that holds it now writes the result
         void write(async () => {
-          await store.completeTrial(lease, { metrics: message.metrics, backend: message.backend, kernels: message.kernels, trainMs: message.trainMs });
-          await finished(message.trialId);
+          const held = await store.completeTrial(lease, { metrics: message.metrics, backend: message.backend, kernels: message.kernels, trainMs: message.trainMs });
+          await (held ? finished(message.trialId) : lostLease(lease, worker));
         });
         break;
       }
@@ -381,8 +387,8 @@ async function work(
         progress.delete(message.trialId);
         if (!lease) break;
         void write(async () => {
-          await store.failTrial(lease, message.error, message.backend);
-          await finished(message.trialId);
+          const held = await store.failTrial(lease, message.error, message.backend);
+          await (held ? finished(message.trialId) : lostLease(lease, worker));
         });
         break;
       }
