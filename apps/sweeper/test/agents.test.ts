@@ -18,7 +18,7 @@ const MAIN = join(ROOT, 'apps/sweeper/src/main.ts');
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 let dir: string;
-let databases: TestDatabase[] = [];
+const databases: TestDatabase[] = [];
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'sweeper-agents-'));
 });
