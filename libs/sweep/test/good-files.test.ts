@@ -16,7 +16,7 @@ const sizes: Record<string, [configs: number, seeds: number]> = {
   'l2x-synthetic.yaml': [4, 3],
   'notebook.yaml': [2, 3],
   'random-lr.yaml': [12, 2],
-  'samplers.yaml': [3, 3],
+  'samplers.yaml': [3, 6],
   'smoke.yaml': [2, 2],
   'tau.yaml': [5, 3],
 };
