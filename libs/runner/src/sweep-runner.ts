@@ -153,7 +153,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
   });
   const plannedKeys = new Set(planned.map((t) => t.key));
   const pending = store.pendingTrials(sweep.id).filter((t) => plannedKeys.has(t.key));
-  const queue: Job[] = planJobs(pending, spec.resources.pack, plan.slots.length);
+  const queue: Job[] = planJobs(pending, spec.resources.pack, plan.slots.length, plan.packBudget);
   emit({ type: 'planned', sweep, runId, total: store.counts(sweep.id).total, added, pending: pending.length, reclaimed, configChanged, plan, kernels });
 
   const workers = new Map<number, Worker>();
