@@ -8,18 +8,24 @@
  *   *.wasm             TensorFlow.js's WebAssembly backend
  *   dist/linux-x64/dawn.node   Dawn (WebGPU), where the webgpu package looks for it beside the bundle
  *   *.node             better-sqlite3's and resvg's addons (esbuild's copy loader)
+ *   l2x_kernels.node   the native product kernel, when `npm ci` built it (one file with every instruction set;
+ *                      Node-API, so any Node ≥ 20 loads it); without it trials run on wasm's own kernels
  *
+ * `--out DIR` writes the folder elsewhere (the bundle's test builds one in a temporary folder).
  * No node_modules. Optional backends that need libtensorflow (tfjs-node, tfjs-node-gpu) are left out: `auto`
  * passes over them as when they are not installed.
  */
 import { build, type Plugin } from 'esbuild';
-import { copyFileSync, cpSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ADDON_FILE, ADDON_PATH } from '@l2x/native-kernels';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const out = join(root, 'dist/sweeper');
+const { values: args } = parseArgs({ options: { out: { type: 'string' } } });
+const out = args.out ? resolve(args.out) : join(root, 'dist/sweeper');
 const require = createRequire(join(root, 'package.json'));
 const LIMIT_MIB = 60;
 
@@ -79,6 +85,8 @@ const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.j
 for (const file of readdirSync(join(wasmDir, 'dist')).filter((f) => f.endsWith('.wasm'))) copyFileSync(join(wasmDir, 'dist', file), join(out, file));
 const dawn = join(dirname(require.resolve('webgpu/package.json')), 'dist', `${process.platform}-${process.arch}`);
 cpSync(dawn, join(out, 'dist', `${process.platform}-${process.arch}`), { recursive: true });
+if (existsSync(ADDON_PATH)) copyFileSync(ADDON_PATH, join(out, ADDON_FILE));
+else console.log(`the native product kernel is not built (${relative(root, ADDON_PATH)}): the bundle's trials will run on wasm's own kernels`);
 writeFileSync(join(out, 'package.json'), JSON.stringify({ type: 'module', private: true }, null, 2) + '\n');
 
 function sizeOf(path: string): number {

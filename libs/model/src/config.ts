@@ -195,3 +195,5 @@ export type Metrics = Record<MetricName, number>;
 
 /** Which trials can train together (trainPack): here too, so the sweep runner can group without TensorFlow.js. */
 export { packKey, PACK_SETTINGS } from './pack.ts';
+/** How much device memory a trial of a pack needs (bytes): the runner sizes `pack: auto` on a GPU with it. */
+export { trialMemoryBytes, largestTensorBytes } from './memory.ts';

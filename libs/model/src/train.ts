@@ -18,6 +18,7 @@ import { explanationMetrics } from './explanation.ts';
 import { AdamW } from './optimizer.ts';
 import { releaseHeld } from './ops.ts';
 import { packKey } from './pack.ts';
+import { evaluationChunkSize } from './memory.ts';
 import { Rng, STREAMS } from './random.ts';
 import { temperature } from './schedule.ts';
 import { createTask, sliceBatch, type Batch, type Task } from './task.ts';
@@ -445,18 +446,6 @@ class PackRun {
     this.optimizer?.dispose();
     tf.dispose([...this.owned, this.lossSum, this.firstBad]);
   }
-}
-
-/**
- * Held-out samples per evaluation chunk: about 8 M activations of the token model's widest layer, shared by the
- * pack's trials; with attention across the batch the chunk is the batch attended over, so it is sized for one
- * trial whatever the pack (a packed trial is then evaluated exactly as alone). The MLPs take 4096 at a time
- * (their batch normalisation uses moving statistics in evaluation, so the chunk does not matter).
- */
-function evaluationChunkSize(spec: ModelSpec, trials: number): number {
-  if (spec.input === 'features') return 4096;
-  const sharing = spec.attention === 'batch' ? 1 : trials;
-  return Math.max(16, Math.min(1024, Math.floor(2 ** 23 / (sharing * spec.tokens * Math.max(spec.ff, 4 * spec.dModel)))));
 }
 
 /** The held-out set: evalSize samples from EVAL_SEED. */

@@ -28,6 +28,8 @@ export interface AdapterInfo {
   driver: string;
   /** A CPU renderer (lavapipe, SwiftShader, WARP): slower than wasm, used only when asked for by name. */
   software: boolean;
+  /** The largest storage buffer one binding may hold (bytes): one tensor of a pack must fit in it. */
+  maxBindingBytes: number;
 }
 
 /** What a trial's `device` column says for this adapter: "NVIDIA H200", "llvmpipe (software)". */
@@ -42,6 +44,7 @@ interface DawnModule {
 }
 interface DawnAdapter {
   info: { vendor: string; architecture: string; device: string; description: string; isFallbackAdapter?: boolean };
+  limits: { maxStorageBufferBindingSize: number };
 }
 export interface DawnGpu {
   requestAdapter(options?: { powerPreference?: 'high-performance' | 'low-power' }): Promise<DawnAdapter | null>;
@@ -118,7 +121,15 @@ function firstMessage(error: unknown): string {
 
 function describeAdapter(adapter: DawnAdapter, name: string, api: string): AdapterInfo {
   const { info } = adapter;
-  return { name, api, vendor: info.vendor, architecture: info.architecture, driver: info.description, software: isSoftware(info, name) };
+  return {
+    name,
+    api,
+    vendor: info.vendor,
+    architecture: info.architecture,
+    driver: info.description,
+    software: isSoftware(info, name),
+    maxBindingBytes: adapter.limits.maxStorageBufferBindingSize,
+  };
 }
 
 /** Dawn's Vulkan backend warns without XDG_RUNTIME_DIR; a worker started by a scheduler often has none. */

@@ -37,8 +37,11 @@ export interface NativeKernels {
   useIsa(isa: Isa): void;
 }
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const ADDON_PATH = join(root, 'build/Release/l2x_kernels.node');
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+/** The addon where node-gyp builds it, or (in the sweeper's bundle, dist/sweeper/) beside the bundled code. */
+export const ADDON_FILE = 'l2x_kernels.node';
+export const ADDON_PATH = [join(root, 'build/Release', ADDON_FILE), join(here, ADDON_FILE)].find((path) => existsSync(path)) ?? join(root, 'build/Release', ADDON_FILE);
 
 let loaded: { kernels: NativeKernels | null; reason: string } | undefined;
 

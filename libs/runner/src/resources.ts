@@ -26,7 +26,20 @@ export interface WorkerSlot {
 export interface ResourcePlan {
   backend: BackendName;
   slots: WorkerSlot[];
+  /** On GPUs: how much one worker's pack may take, which `pack: auto` fills (jobs.ts); none on CPU workers. */
+  packBudget?: PackBudget;
 }
+
+/** What one GPU worker's pack may take: device memory, and the largest single tensor (WebGPU's binding limit). */
+export interface PackBudget {
+  bytes: number;
+  maxTensorBytes: number;
+}
+
+/** The share of a GPU's memory its workers' packs may fill together (TensorFlow.js's pool and the driver take the rest). */
+export const PACK_MEMORY_SHARE = 0.5;
+/** A GPU's memory when nothing reports it (no nvidia-smi: AMD, Intel, Apple): a conservative 4 GiB. */
+export const UNKNOWN_GPU_MEMORY = 4 * 2 ** 30;
 
 /** A CUDA device as nvidia-smi lists it, restricted to those CUDA_VISIBLE_DEVICES shows. */
 export interface CudaDevice {
@@ -34,6 +47,8 @@ export interface CudaDevice {
   id: string;
   name: string;
   driver: string;
+  /** Its memory in bytes (nvidia-smi's memory.total). */
+  memoryBytes: number;
 }
 
 /** The GPUs of this machine, as each GPU backend sees them. */
@@ -50,12 +65,14 @@ export interface NvidiaSmiRow {
   uuid: string;
   name: string;
   driver: string;
+  /** memory.total, MiB */
+  memoryMiB: number;
 }
 
 /** nvidia-smi's GPUs; none when it is missing (no driver, no GPU). nvidia-smi ignores CUDA_VISIBLE_DEVICES. */
 function nvidiaSmi(): NvidiaSmiRow[] {
   try {
-    const out = execFileSync('nvidia-smi', ['--query-gpu=index,uuid,name,driver_version', '--format=csv,noheader'], {
+    const out = execFileSync('nvidia-smi', ['--query-gpu=index,uuid,name,driver_version,memory.total', '--format=csv,noheader,nounits'], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
       timeout: 5000,
@@ -63,8 +80,8 @@ function nvidiaSmi(): NvidiaSmiRow[] {
     return out
       .split('\n')
       .map((line) => line.split(',').map((cell) => cell.trim()))
-      .filter((cells) => cells.length === 4)
-      .map(([index, uuid, name, driver]) => ({ index: index!, uuid: uuid!, name: name!, driver: driver! }));
+      .filter((cells) => cells.length === 5)
+      .map(([index, uuid, name, driver, memory]) => ({ index: index!, uuid: uuid!, name: name!, driver: driver!, memoryMiB: Number(memory) }));
   } catch {
     return [];
   }
@@ -75,7 +92,7 @@ function nvidiaSmi(): NvidiaSmiRow[] {
  * the name the scheduler gave it, so a worker's CUDA_VISIBLE_DEVICES is one entry of the scheduler's own list.
  */
 export function visibleCudaDevices(rows: NvidiaSmiRow[], visible: string | undefined): CudaDevice[] {
-  const device = (id: string, row: NvidiaSmiRow): CudaDevice => ({ id, name: row.name, driver: `NVIDIA ${row.driver}` });
+  const device = (id: string, row: NvidiaSmiRow): CudaDevice => ({ id, name: row.name, driver: `NVIDIA ${row.driver}`, memoryBytes: row.memoryMiB * 2 ** 20 });
   if (visible === undefined) return rows.map((row) => device(row.index, row));
   return visible
     .split(',')
@@ -115,11 +132,13 @@ export function autoCpuWorkers(cpus = availableParallelism()): number {
   return Math.max(1, cpus);
 }
 
-/** A GPU a worker can be bound to: its label, driver, and the environment that binds it. */
+/** A GPU a worker can be bound to: its label, driver, the environment that binds it, and what a pack may take on it. */
 interface Gpu {
   label: string;
   driver: string;
   env: Record<string, string>;
+  memoryBytes: number;
+  maxTensorBytes: number;
 }
 
 function cudaGpus(inventory: GpuInventory): Gpu[] {
@@ -128,11 +147,20 @@ function cudaGpus(inventory: GpuInventory): Gpu[] {
     driver: `${d.driver} (cuda)`,
     // The adapter of the same name backs up a worker whose libtensorflow finds no GPU (auto falls through to webgpu).
     env: { CUDA_VISIBLE_DEVICES: d.id, TF_FORCE_GPU_ALLOW_GROWTH: 'true', [ADAPTER_ENV]: d.name },
+    memoryBytes: d.memoryBytes,
+    maxTensorBytes: d.memoryBytes, // libtensorflow has no per-tensor limit below the card's memory
   }));
 }
 
-function webgpuGpus(adapters: AdapterInfo[]): Gpu[] {
-  return adapters.map((a) => ({ label: deviceLabel(a), driver: `${a.driver} (${a.api})`, env: { [ADAPTER_ENV]: a.name } }));
+/** An adapter's memory: nvidia-smi's for the card of the same name, else UNKNOWN_GPU_MEMORY. */
+function webgpuGpus(adapters: AdapterInfo[], cuda: CudaDevice[]): Gpu[] {
+  return adapters.map((a) => ({
+    label: deviceLabel(a),
+    driver: `${a.driver} (${a.api})`,
+    env: { [ADAPTER_ENV]: a.name },
+    memoryBytes: cuda.find((d) => d.name === a.name)?.memoryBytes ?? UNKNOWN_GPU_MEMORY,
+    maxTensorBytes: a.maxBindingBytes,
+  }));
 }
 
 /** Which GPUs the backend asked for would use, and the backend the workers are told to start. */
@@ -144,15 +172,23 @@ function gpusFor(backend: BackendName, inventory: GpuInventory): { gpus: Gpu[]; 
     case 'webgpu':
       if (inventory.adapters.length === 0)
         throw new UserError(`backend webgpu: ${inventory.webgpuProblem ?? 'no WebGPU adapter found'}`.split('\n')[0]!);
-      return { gpus: webgpuGpus(inventory.adapters), backend };
+      return { gpus: webgpuGpus(inventory.adapters, inventory.cuda), backend };
     case 'auto': {
       if (inventory.cuda.length > 0 && installed('@tensorflow/tfjs-node-gpu')) return { gpus: cudaGpus(inventory), backend };
       const hardware = inventory.adapters.filter((a) => !a.software); // software adapters only when asked for by name
-      return hardware.length > 0 ? { gpus: webgpuGpus(hardware), backend: 'webgpu' } : { gpus: [], backend };
+      return hardware.length > 0 ? { gpus: webgpuGpus(hardware, inventory.cuda), backend: 'webgpu' } : { gpus: [], backend };
     }
     default:
       return { gpus: [], backend };
   }
+}
+
+/** What each worker's pack may take: its share of the smallest GPU's memory, and the smallest binding limit. */
+function packBudget(gpus: Gpu[], trialsPerDevice: number): PackBudget {
+  return {
+    bytes: (PACK_MEMORY_SHARE * Math.min(...gpus.map((g) => g.memoryBytes))) / trialsPerDevice,
+    maxTensorBytes: Math.min(...gpus.map((g) => g.maxTensorBytes)),
+  };
 }
 
 export function planResources(resources: SweepResources, overrides: { workers?: number; backend?: BackendName } = {}, inventory?: GpuInventory): ResourcePlan {
@@ -167,7 +203,8 @@ export function planResources(resources: SweepResources, overrides: { workers?: 
     for (const i of indices)
       for (let k = 0; k < resources.trialsPerDevice; k++) slots.push({ index: slots.length, device: gpus[i]!.label, driver: gpus[i]!.driver, env: { ...gpus[i]!.env } });
     const limit = overrides.workers ?? (resources.workers === 'auto' ? slots.length : resources.workers);
-    return { backend, slots: slots.slice(0, limit) };
+    const used = indices.map((i) => gpus[i]!);
+    return { backend, slots: slots.slice(0, limit), packBudget: packBudget(used, resources.trialsPerDevice) };
   }
   const count = overrides.workers ?? (resources.workers === 'auto' ? autoCpuWorkers() : resources.workers);
   // The adapters were listed already: workers under `auto` skip webgpu with the reason instead of loading Dawn again.

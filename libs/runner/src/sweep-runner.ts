@@ -205,7 +205,7 @@ async function work(
   const refill = async (): Promise<number> => {
     const reclaimed = (await store.requeueDead(sweep.id, host, isAlive)) + (await store.requeueExpired(sweep.id, staleSeconds));
     const pending = (await store.pendingTrials(sweep.id)).filter(plan0.wanted);
-    queue.splice(0, queue.length, ...planJobs(pending, spec.resources.pack, plan.slots.length));
+    queue.splice(0, queue.length, ...planJobs(pending, spec.resources.pack, plan.slots.length, plan.packBudget));
     return reclaimed;
   };
   const reclaimed = await refill();

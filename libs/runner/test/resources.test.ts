@@ -3,10 +3,11 @@ import { UserError } from '@l2x/errors';
 import type { AdapterInfo } from '@l2x/model/webgpu';
 import type { SweepResources } from '@l2x/sweep';
 import { autoCpuWorkers, planResources, visibleCudaDevices, type GpuInventory } from '../src/index.ts';
+import { PACK_MEMORY_SHARE, UNKNOWN_GPU_MEMORY } from '../src/resources.ts';
 
 const resources: SweepResources = { backend: 'auto', workers: 'auto', devices: 'auto', trialsPerDevice: 1, pack: 'off' };
-const adapter = (name: string, software = false): AdapterInfo => ({ name, api: 'vulkan', vendor: 'v', architecture: software ? 'software' : 'hw', driver: `${name} driver`, software });
-const cuda = (...names: string[]): GpuInventory['cuda'] => names.map((name, i) => ({ id: String(i), name, driver: 'NVIDIA 570.86' }));
+const adapter = (name: string, software = false): AdapterInfo => ({ name, api: 'vulkan', vendor: 'v', architecture: software ? 'software' : 'hw', driver: `${name} driver`, software, maxBindingBytes: 2 ** 31 });
+const cuda = (...names: string[]): GpuInventory['cuda'] => names.map((name, i) => ({ id: String(i), name, driver: 'NVIDIA 570.86', memoryBytes: 141 * 2 ** 30 }));
 const none: GpuInventory = { cuda: [], adapters: [] };
 
 describe('planResources', () => {
@@ -53,6 +54,17 @@ describe('planResources', () => {
     expect(() => planResources({ ...resources, backend: 'tensorflow-gpu', devices: [3] }, {}, { cuda: cuda('A'), adapters: [] })).toThrow(/GPU 3 not found.*0 \(A\)/);
   });
 
+  it("gives GPU workers a pack budget: their share of the card's memory (nvidia-smi's, or 4 GiB unknown) and the adapter's binding limit", () => {
+    const cudaPlan = planResources({ ...resources, backend: 'tensorflow-gpu', trialsPerDevice: 2 }, {}, { cuda: cuda('NVIDIA H200'), adapters: [] });
+    expect(cudaPlan.packBudget).toEqual({ bytes: (PACK_MEMORY_SHARE * 141 * 2 ** 30) / 2, maxTensorBytes: 141 * 2 ** 30 });
+    // The adapter of a card nvidia-smi lists takes the card's memory; another adapter, the conservative default.
+    const named = planResources({ ...resources, backend: 'webgpu' }, {}, { cuda: cuda('NVIDIA H200'), adapters: [adapter('NVIDIA H200')] });
+    expect(named.packBudget).toEqual({ bytes: PACK_MEMORY_SHARE * 141 * 2 ** 30, maxTensorBytes: 2 ** 31 });
+    const unknown = planResources({ ...resources, backend: 'webgpu' }, {}, { cuda: [], adapters: [adapter('AMD Radeon Pro')] });
+    expect(unknown.packBudget?.bytes).toBe(PACK_MEMORY_SHARE * UNKNOWN_GPU_MEMORY);
+    expect(planResources({ ...resources, workers: 2 }, {}, none).packBudget).toBeUndefined();
+  });
+
   it('falls back to CPU workers with no GPU visible', () => {
     const plan = planResources({ ...resources, workers: 3 }, {}, none);
     expect(plan.backend).toBe('auto');
@@ -67,7 +79,7 @@ describe('planResources', () => {
 });
 
 describe('visibleCudaDevices', () => {
-  const rows = ['A', 'B', 'C'].map((name, i) => ({ index: String(i), uuid: `GPU-${i}aaa-${name}`, name, driver: '570.86' }));
+  const rows = ['A', 'B', 'C'].map((name, i) => ({ index: String(i), uuid: `GPU-${i}aaa-${name}`, name, driver: '570.86', memoryMiB: 81_559 }));
 
   it('without CUDA_VISIBLE_DEVICES: every GPU, named by its index', () => {
     expect(visibleCudaDevices(rows, undefined).map((d) => [d.id, d.name, d.driver])).toEqual([

@@ -34,7 +34,8 @@ export function plainOutput(write: (line: string) => void): (event: RunnerEvent)
         const done = event.total - event.pending;
         const workers = event.plan.slots.length;
         const gpus = [...new Set(event.plan.slots.map((s) => s.device).filter(Boolean))];
-        const where = gpus.length > 0 ? `GPU worker${workers === 1 ? '' : 's'} (${gpus.join(', ')})` : `CPU worker${workers === 1 ? '' : 's'}`;
+        const budget = event.plan.packBudget ? `; packs up to ${(event.plan.packBudget.bytes / 2 ** 30).toFixed(1)} GiB each` : '';
+        const where = gpus.length > 0 ? `GPU worker${workers === 1 ? '' : 's'} (${gpus.join(', ')}${budget})` : `CPU worker${workers === 1 ? '' : 's'}`;
         const onWasm = event.plan.backend === 'wasm' || event.plan.backend === 'auto'; // the native kernel plugs into wasm
         write(
           `sweep ${event.sweep.name}: ${event.total} trials, ${event.pending} to run (${event.added} new, ${done} done or failed before` +
