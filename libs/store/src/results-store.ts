@@ -196,21 +196,33 @@ export class ResultsStore extends ResultsReader {
     return this.claimWhere('sweep_id = ?', [sweepId], claim, limit);
   }
 
-  private claimWhere(where: string, args: readonly unknown[], claim: Claim, limit?: number): Promise<Lease[]> {
+  /**
+   * The claim: on PostgreSQL one statement (an UPDATE of the rows a `FOR UPDATE SKIP LOCKED` subquery locked, and
+   * the old attempt's points deleted in the same statement: one round trip, one transaction); on SQLite the same
+   * two statements in one BEGIN IMMEDIATE transaction (SQLite has no data-changing WITH).
+   */
+  private async claimWhere(where: string, args: readonly unknown[], claim: Claim, limit?: number): Promise<Lease[]> {
     const d = this.db.dialect;
-    return this.db.transaction(async (tx) => {
-      const rows = await tx.all<{ id: number; attempts: number }>(
-        `UPDATE trials SET status = 'running', run_id = ?, worker = ?, device = ?, attempts = attempts + 1, step = 0,
-         started_at = ${d.now}, heartbeat_at = ${d.now}, finished_at = NULL, error = NULL
-         WHERE id IN (SELECT id FROM trials WHERE ${where} AND status IN ${PENDING} ORDER BY id${limit === undefined ? '' : ' LIMIT ?'}${d.skipLocked})
-         RETURNING id, attempts`,
-        [claim.runId, claim.worker, claim.device, ...args, ...(limit === undefined ? [] : [limit])],
-      );
-      const leases = rows.map((row) => ({ trialId: row.id, attempt: row.attempts })).sort((a, b) => a.trialId - b.trialId);
-      const retried = rows.filter((row) => row.attempts > 1).map((row) => row.id);
-      if (retried.length > 0) await tx.run(`DELETE FROM metric_points WHERE trial_id IN (${retried.map(() => '?').join(', ')})`, retried);
-      return leases;
-    });
+    const update = `UPDATE trials SET status = 'running', run_id = ?, worker = ?, device = ?, attempts = attempts + 1, step = 0,
+       started_at = ${d.now}, heartbeat_at = ${d.now}, finished_at = NULL, error = NULL
+       WHERE id IN (SELECT id FROM trials WHERE ${where} AND status IN ${PENDING} ORDER BY id${limit === undefined ? '' : ' LIMIT ?'}${d.skipLocked})
+       RETURNING id, attempts`;
+    const params = [claim.runId, claim.worker, claim.device, ...args, ...(limit === undefined ? [] : [limit])];
+    const rows =
+      d.name === 'postgres'
+        ? await this.db.all<{ id: number; attempts: number }>(
+            `WITH claimed AS (${update}),
+             cleared AS (DELETE FROM metric_points WHERE trial_id IN (SELECT id FROM claimed WHERE attempts > 1))
+             SELECT id, attempts FROM claimed`,
+            params,
+          )
+        : await this.db.transaction(async (tx) => {
+            const claimed = await tx.all<{ id: number; attempts: number }>(update, params);
+            const retried = claimed.filter((row) => row.attempts > 1).map((row) => row.id);
+            if (retried.length > 0) await tx.run(`DELETE FROM metric_points WHERE trial_id IN (${retried.map(() => '?').join(', ')})`, retried);
+            return claimed;
+          });
+    return rows.map((row) => ({ trialId: row.id, attempt: row.attempts })).sort((a, b) => a.trialId - b.trialId);
   }
 
   /** `id = ? AND attempts = ?` for each lease: the fence of a write about several trials. */
