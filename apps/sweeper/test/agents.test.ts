@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ResultsReader, ResultsStore } from '@l2x/store';
-import { createTestDatabase, type TestDatabase } from '@l2x/store/testing';
+import { createTestDatabase, startPrivateServer, type TestDatabase } from '@l2x/store/testing';
 
 const ROOT = join(import.meta.dirname, '../../..');
 const MAIN = join(ROOT, 'apps/sweeper/src/main.ts');
@@ -163,4 +163,20 @@ describe('agents on one sweep', () => {
     const badUrl = sweeper(['agent', '--sweep', 'known', '--db', 'postgres://host:port/db']);
     expect(badUrl.stderr.trim()).toBe('sweeper: --db postgres://host:port/db is not a valid PostgreSQL URL; expected postgres://USER@HOST:PORT/DATABASE');
   }, 120_000);
+});
+
+describe('faults', () => {
+  it('survives a PostgreSQL restart mid-sweep: reconnects, writes what finished meanwhile, completes every trial once', async () => {
+    const server = await startPrivateServer();
+    try {
+      const run = startSweeper(['run', '--config', sweepFile('restart', 150), '--db', server.url, '--no-dashboard']);
+      await until(() => /\] done /.test(run.output()), 90_000, `a first trial done: ${run.output()}`);
+      await server.restart(3_000);
+      expect(await run.exited, run.output()).toBe(0);
+      expect(run.output()).toMatch(/lost the database postgres:\/\/postgres@127\.0\.0\.1:\d+\/results .*; reconnecting/);
+      await expectEachCompletedOnce(server.url, 'restart', 8);
+    } finally {
+      await server.destroy();
+    }
+  }, 240_000);
 });
