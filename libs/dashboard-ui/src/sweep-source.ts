@@ -1,9 +1,9 @@
 /**
  * What the dashboard reads from results.db, and when.
  *
- * Polling is cheap when nothing happens: `PRAGMA data_version` (a counter in shared memory; on PostgreSQL, the
- * notifications the store's triggers send at each commit, heard through LISTEN) says whether another connection
- * committed since the last look, and only then is the store read:
+ * Polling is cheap when nothing happens: `PRAGMA data_version` (a counter in shared memory; on PostgreSQL, whether
+ * the server's write-ahead log moved) says whether another connection committed since the last look, and only then
+ * is the store read:
  *  - on every change: the sweep row, counts, runs, running trials and their loss curves, when a trial last
  *    finished and the trials that finished since the last look (a few rows, each by index) — the sweeper
  *    commits progress several times a second;

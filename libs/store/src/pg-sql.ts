@@ -122,23 +122,6 @@ export class PgSql implements Sql {
     }
   }
 
-  /**
-   * Calls `onChange` whenever a transaction that changed results commits, on a connection of its own; `onEnd`
-   * when that connection is lost. Resolves, once listening, with what stops it.
-   */
-  async listen(channel: string, onChange: () => void, onEnd: () => void): Promise<() => Promise<void>> {
-    const client = new pg.Client({ connectionString: this.url, types });
-    client.on('error', () => {});
-    client.on('notification', onChange);
-    client.on('end', onEnd);
-    await client.connect();
-    await client.query(`LISTEN ${channel}`);
-    return async () => {
-      client.off('end', onEnd);
-      await client.end().catch(() => {});
-    };
-  }
-
   async close(): Promise<void> {
     await this.pool.end();
   }

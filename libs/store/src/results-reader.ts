@@ -8,8 +8,6 @@ import { NO_MOMENTS, type Moments } from '@l2x/stats';
 import type { ConfigStats, SettingValue } from './aggregation.ts';
 import type { Db, OpenOptions } from './database.ts';
 import { openForReading } from './database.ts';
-import { PgSql } from './pg-sql.ts';
-import { CHANGES_CHANNEL } from './schema.ts';
 import { SqliteSql } from './sql.ts';
 import {
   TRIAL_STATUSES,
@@ -97,8 +95,8 @@ function runFromRow(row: Row): RunRecord {
 }
 
 export class ResultsReader {
-  /** PostgreSQL: commits seen through LISTEN (the counterpart of SQLite's data_version), once listening. */
-  private changes: { version: number; stop?: Promise<() => Promise<void>> } = { version: 0 };
+  /** PostgreSQL: the server's write-ahead log position at the last look, and how often it moved. */
+  private wal = { lsn: '', version: 0 };
 
   constructor(protected readonly db: Db) {}
 
@@ -113,30 +111,20 @@ export class ResultsReader {
   }
 
   async close(): Promise<void> {
-    const stop = this.changes.stop;
-    this.changes.stop = undefined;
-    if (stop) await (await stop.catch(() => async () => {}))();
     await this.db.close();
   }
 
   /**
    * Changes whenever another connection commits: poll this, and re-query only when it moved. SQLite: its
-   * `data_version`; PostgreSQL: a count of the notifications its triggers send at each commit (a lost listening
-   * connection counts as a change, and listening starts again at the next call).
+   * `data_version` (a counter in shared memory); PostgreSQL: whether the server's write-ahead log moved since the
+   * last look (`pg_current_wal_lsn()`, one cheap call; it moves for writes to any database of the server, so it may
+   * say "changed" when this sweep did not, never the other way round). Readers write no WAL themselves.
    */
   async dataVersion(): Promise<number> {
     if (this.db instanceof SqliteSql) return (await this.db.get<{ data_version: number }>('PRAGMA data_version'))!.data_version;
-    if (!(this.db instanceof PgSql)) throw new Error('bug: unknown database');
-    if (!this.changes.stop) {
-      const changes = this.changes;
-      changes.version++;
-      changes.stop = this.db.listen(CHANNEL, () => changes.version++, () => {
-        changes.version++;
-        changes.stop = undefined;
-      });
-      changes.stop.catch(() => (changes.stop = undefined));
-    }
-    return this.changes.version;
+    const lsn = (await this.db.get<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn'))!.lsn;
+    if (lsn !== this.wal.lsn) this.wal = { lsn, version: this.wal.version + 1 };
+    return this.wal.version;
   }
 
   async listSweeps(): Promise<SweepOverview[]> {
@@ -308,4 +296,3 @@ export class ResultsReader {
   }
 }
 
-const CHANNEL = CHANGES_CHANNEL;

@@ -143,28 +143,6 @@ function truthMetricsMigration(d: Dialect): string {
   return [...columns, configStatsTriggers(d, [...FIRST_METRICS, ...TRUTH_METRICS], true)].join('\n');
 }
 
-/**
- * Live views: on PostgreSQL every statement that changes a sweep, its runs or its trials notifies `l2x_changes`
- * (one notification per transaction, delivered at commit), so that a dashboard LISTENs instead of polling queries,
- * as SQLite's readers poll `PRAGMA data_version`. SQLite needs nothing here.
- */
-function changeNotifications(d: Dialect): string {
-  if (d.name !== 'postgres') return `SELECT 1; -- SQLite: readers poll PRAGMA data_version`;
-  return `
-  CREATE OR REPLACE FUNCTION l2x_notify_change() RETURNS trigger LANGUAGE plpgsql AS $body$
-  BEGIN
-    PERFORM pg_notify('${CHANGES_CHANNEL}', '');
-    RETURN NULL;
-  END $body$;
-  ${['sweeps', 'runs', 'trials']
-    .map((table) => `CREATE TRIGGER ${table}_notify AFTER INSERT OR UPDATE OR DELETE ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION l2x_notify_change();`)
-    .join('\n  ')}
-  `;
-}
-
-/** The channel PostgreSQL notifies when results change. */
-export const CHANGES_CHANNEL = 'l2x_changes';
-
 /** Every migration, in order, in the dialect's SQL: the schema version is how many have been applied. */
 export function migrations(d: Dialect): readonly string[] {
   const NOW = d.now;
@@ -256,8 +234,6 @@ export function migrations(d: Dialect): readonly string[] {
   `,
   // 5: median rank, TPR and FDR of the explanation against the known truth.
   truthMetricsMigration(d),
-  // 6: PostgreSQL notifies readers of changes (live views across machines).
-  changeNotifications(d),
   ];
 }
 
