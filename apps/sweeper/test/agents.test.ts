@@ -126,6 +126,12 @@ describe('agents on one sweep', () => {
     const db = await createTestDatabase('l2x_agents');
     databases.push(db);
     await threeWorkTheSweep(db.url, 'shared');
+    // The report reads the PostgreSQL sweep as it reads a SQLite file.
+    const report = sweeper(['report', '--sweep', 'shared', '--db', db.url, '--format', 'csv', '--out', join(dir, 'report')]);
+    expect(report.status, report.stderr).toBe(0);
+    const rows = report.stdout.trim().split('\n');
+    expect(rows[0]).toMatch(/^rank,tau,n,/);
+    expect(rows.slice(1).map((row) => row.split(',').slice(1, 3))).toEqual(expect.arrayContaining([['0.1', '4'], ['0.5', '4']]));
   }, 240_000);
 
   it('SQLite: two agents beside sweeper run on one file, one killed and one frozen, complete every trial exactly once', async () => {
