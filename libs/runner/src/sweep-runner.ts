@@ -259,6 +259,8 @@ async function work(
   };
 
   let waitTimer: NodeJS.Timeout | undefined;
+  /** Whether this parent has said it waits for trials running elsewhere (said again after it claims one). */
+  let waiting = false;
   let pumping = false;
   let pumpAgain = false;
   /** Hands jobs to idle workers, claiming each job's trials first; when none are left, waits or lets the workers go. */
@@ -301,6 +303,7 @@ async function work(
         continue; // another agent took them (or this one is stopping)
       }
       const claimed = job.trials.filter((t) => leases.some((l) => l.trialId === t.id));
+      waiting = false;
       idle.delete(worker);
       worker.job = { ...job, trials: claimed };
       for (const lease of leases) running.set(lease.trialId, { worker, lease });
@@ -316,7 +319,8 @@ async function work(
     const counts = await store.counts(sweep.id);
     const open = (await store.pendingTrials(sweep.id)).filter(plan0.wanted).length + counts.running;
     if (open > 0) {
-      if (running.size === 0) emit({ type: 'waiting', running: counts.running });
+      if (running.size === 0 && !waiting) emit({ type: 'waiting', running: counts.running });
+      waiting = running.size === 0; // said once per wait
       clearTimeout(waitTimer);
       waitTimer = setTimeout(() => void pump(), waitMs);
       return;
