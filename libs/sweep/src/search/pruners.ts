@@ -8,7 +8,7 @@ import type { EarlyTerminate, MetricGoal } from '../sweep-spec.ts';
 /** One trial's curve of the sweep's metric: value at each evaluation step. */
 export interface Curve {
   trialId: number;
-  state: 'queued' | 'running' | 'completed' | 'failed' | 'interrupted' | 'pruned';
+  status: 'queued' | 'running' | 'completed' | 'failed' | 'interrupted' | 'pruned';
   values: ReadonlyMap<number, number>;
 }
 
@@ -82,7 +82,7 @@ export class MedianPruner implements Pruner {
 
   shouldPrune(trialId: number, step: number, curves: readonly Curve[]): boolean {
     if (step < this.options.nWarmupSteps) return false;
-    if (curves.filter((c) => c.state === 'completed').length < this.options.nStartupTrials) return false;
+    if (curves.filter((c) => c.status === 'completed').length < this.options.nStartupTrials) return false;
     const own = curves.find((c) => c.trialId === trialId);
     if (!own) return false;
     const sofar = [...own.values].filter(([s]) => s <= step).map(([, v]) => v);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { HyperbandPruner, MedianPruner, createPruner, hyperbandRungs, type Curve } from '../../src/index.ts';
 
 /** Curves from per-step values: curve(1, [[10, 0.5], [20, 0.4]]). */
-const curve = (trialId: number, points: [number, number][], state: Curve['state'] = 'running'): Curve => ({ trialId, state, values: new Map(points) });
+const curve = (trialId: number, points: [number, number][], status: Curve['status'] = 'running'): Curve => ({ trialId, status, values: new Map(points) });
 
 describe('hyperbandRungs', () => {
   it('puts rungs at minIter·eta^k evaluations, below the last step', () => {
