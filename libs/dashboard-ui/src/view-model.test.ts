@@ -19,8 +19,8 @@ function row(settings: Record<string, unknown>, _seed: number, metrics: Record<s
 }
 
 const counts = (c: Partial<StatusCounts>): StatusCounts => {
-  const base = { queued: 0, running: 0, completed: 0, failed: 0, interrupted: 0, ...c };
-  return { ...base, total: base.queued + base.running + base.completed + base.failed + base.interrupted };
+  const base = { queued: 0, running: 0, completed: 0, failed: 0, interrupted: 0, pruned: 0, ...c };
+  return { ...base, total: base.queued + base.running + base.completed + base.failed + base.interrupted + base.pruned };
 };
 
 const run = (r: Partial<RunRecord>): RunRecord => ({
@@ -125,8 +125,8 @@ describe('timing', () => {
 
   it('takes the mean wall time of a completed trial from the configurations', () => {
     const configs = [
-      { configKey: 'a', settings: {}, trials: 2, completed: 2, wallMs: { n: 2, sum: 3000 }, metrics: {} },
-      { configKey: 'b', settings: {}, trials: 2, completed: 1, wallMs: { n: 1, sum: 42 }, metrics: {} },
+      { configKey: 'a', settings: {}, trials: 2, completed: 2, pruned: 0, wallMs: { n: 2, sum: 3000 }, metrics: {} },
+      { configKey: 'b', settings: {}, trials: 2, completed: 1, pruned: 1, wallMs: { n: 1, sum: 42 }, metrics: {} },
     ];
     expect(meanTrialMs(configs)).toBe(3042 / 3);
     expect(meanTrialMs([])).toBeUndefined();

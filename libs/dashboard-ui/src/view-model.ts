@@ -278,7 +278,9 @@ export function groupings(sweep: Pick<SweepRecord, 'swept'>, configs: readonly C
 /** A finished trial as one line of the log above the live view. */
 export interface FinishedEntry {
   key: string;
-  status: 'completed' | 'failed';
+  status: 'completed' | 'failed' | 'pruned';
+  /** Where a pruned trial stopped. */
+  step: number;
   label: string;
   seed: number;
   soft: number | null;
@@ -294,7 +296,8 @@ export function finishedEntry(trial: FinishedTrial, swept: readonly string[]): F
   const params = trial.params as Record<string, unknown>;
   return {
     key: trial.key,
-    status: trial.status === 'failed' ? 'failed' : 'completed',
+    status: trial.status === 'failed' || trial.status === 'pruned' ? trial.status : 'completed',
+    step: trial.step,
     label: settingsLabel(params, swept),
     seed: trial.seed,
     soft: trial.metrics.soft_acc ?? null,

@@ -113,7 +113,7 @@ describe('packed training', () => {
       expect(asked[0]).toEqual([every, [0, 1, 2]]);
       expect(asked.slice(1).map(([, training]) => training)).toEqual(asked.slice(1).map(() => [0, 2])); // not asked after the last step
       expect(outcomes[1]).toEqual({ ok: false, error: null, stoppedAt: every });
-      expect(evals.filter((e) => e.trial === 1).map((e) => e.step)).toEqual([every]); // its curve ends where it stopped
+      expect(evals.filter((e) => e.trial === 1).map((e) => (e.type === 'eval' ? e.step : -1))).toEqual([every]); // its curve ends where it stopped
       for (const i of [0, 2]) {
         const outcome = outcomes[i]!;
         if (!outcome.ok) throw outcome.error;

@@ -6,6 +6,7 @@ import type { MetricName } from '@l2x/model/config';
 import { formatSummary } from '@l2x/stats';
 import { metricOf, type ReportRow, type ReportTable } from './aggregate.ts';
 import type { Report } from './build-report.ts';
+import { prunedLabel, type SearchHistory } from './search-history.ts';
 import type { Comparison } from './compare.ts';
 import { showSetting } from '@l2x/store';
 
@@ -136,7 +137,23 @@ function compared(comparison: Comparison): string {
   ].join('\n');
 }
 
+/** The trials early termination stopped: not in the table (it aggregates completed trials), listed here apart. */
+function prunedSection(history: SearchHistory): string {
+  if (history.pruned.length === 0) return '';
+  const { sweep } = history;
+  const rows = history.pruned.map((p) => [String(p.trial), prunedLabel(p, sweep.swept), String(p.step), p.value === null ? '–' : p.value.toFixed(3)]);
+  return [
+    '',
+    `## Pruned trials (${history.pruned.length})`,
+    '',
+    'Stopped early by the sweep\'s `early_terminate`; their curves end at the step they reached.',
+    '',
+    markdownTable(['trial', 'settings', 'stopped at step', `${sweep.metric.name} there`], rows, [true, false, true, true]),
+  ].join('\n');
+}
+
 /** The report as a Markdown document (no plots: index.md adds them). */
 export function formatMarkdown(report: Report): string {
-  return `${report.comparison ? compared(report.comparison) : single(report.tables[0])}\n`;
+  const body = report.comparison ? compared(report.comparison) : single(report.tables[0]);
+  return `${body}${report.history ? prunedSection(report.history) : ''}\n`;
 }
