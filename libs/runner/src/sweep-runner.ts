@@ -171,8 +171,11 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
     return true;
   };
   const hasWork = () => queue.length > 0 || !exhausted;
+  // A bayes sweep's configurations still to ask (runCap less those in the store), each once per seed.
+  const toAsk = bayes ? Math.max(0, (spec.runCap ?? 0) - new Set(store.trialOutcomes(sweep.id, spec.metric.name).map((t) => t.configKey)).size) : 0;
   const lastEval = new Map<number, { step: number; metrics: Record<string, number> }>(); // trialId → its latest evaluation
-  emit({ type: 'planned', sweep, runId, total: store.counts(sweep.id).total, added, pending: pending.length, reclaimed, configChanged, plan, kernels });
+  const toRun = pending.length + toAsk * spec.seeds.length;
+  emit({ type: 'planned', sweep, runId, total: store.counts(sweep.id).total + toAsk * spec.seeds.length, added, pending: toRun, reclaimed, configChanged, plan, kernels });
 
   const workers = new Map<number, Worker>();
   const running = new Map<number, Worker>(); // trialId → worker
@@ -338,7 +341,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
   options.signal?.addEventListener('abort', stop, { once: true });
 
   // A bayes sweep may use every slot until runCap: each free worker asks for its own configuration.
-  const startable = bayes ? Math.max(0, (spec.runCap ?? 0) - store.trialOutcomes(sweep.id, spec.metric.name).length) + queue.length : queue.length;
+  const startable = queue.length + toAsk;
   if (stopping || startable === 0) finish();
   else for (const slot of plan.slots.slice(0, Math.max(1, Math.min(plan.slots.length, startable)))) spawnWorker(slot);
 
