@@ -12,8 +12,7 @@ import { formatMarkdown } from './format-markdown.ts';
 import { formatHtml } from './html-report.ts';
 import { accuracySpec, curvesSpec } from './plot-specs.ts';
 import { renderPngAsync, renderSvg } from './render-plot.ts';
-import { historySpec } from './search-history.ts';
-import { sweepMethod } from './html-report.ts';
+import { searchSpec } from './html-report.ts';
 
 export interface RenderedPlot {
   svg: string;
@@ -26,11 +25,6 @@ export interface ReportPlots {
   curves: RenderedPlot | null;
   /** A bayes sweep's search: metric by trial with the best so far, and by each swept setting; null for other sweeps. */
   search: RenderedPlot | null;
-}
-
-/** The search plot's spec, for a single bayes sweep with results. */
-function searchSpec(report: Report) {
-  return report.history && !report.comparison && sweepMethod(report.tables[0]) === 'bayes' ? historySpec(report.history) : null;
 }
 
 /** Both plots: each PNG is rasterized off the main thread while Vega draws the next SVG. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ResultsStore } from '@l2x/store';
 import { writeFixtureSweep } from '@l2x/store/fixtures';
-import { ReportReader, buildReport, formatMarkdown, historySpec, loadHistory, renderPlots, writeReport } from '../src/index.ts';
+import { ReportReader, buildReport, formatMarkdown, historySpec, htmlSpecs, loadHistory, renderPlots, writeReport } from '../src/index.ts';
 
 let dir: string;
 let reader: ReportReader;
@@ -64,5 +64,7 @@ describe('a sweep in trial order', () => {
     expect(written.files).toContain('search.svg');
     expect(readFileSync(join(dir, 'out', 'index.md'), 'utf8')).toContain('![median_rank by trial');
     expect((await renderPlots(buildReport(reader, { sweep: 'plain' }))).search).toBeNull();
+    expect(Object.keys(htmlSpecs(report))).toContain('search'); // the interactive page draws it too
+    expect(Object.keys(htmlSpecs(buildReport(reader, { sweep: 'plain' })))).not.toContain('search');
   }, 60_000);
 });
