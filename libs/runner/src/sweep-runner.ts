@@ -165,7 +165,10 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
   const askMore = (): boolean => {
     if (exhausted) return false;
     const next = askNext(store, sweep.id, spec);
-    if (next.length === 0 || store.addTrials(sweep.id, next) === 0) return !(exhausted = true);
+    if (next.length === 0 || store.addTrials(sweep.id, next) === 0) {
+      exhausted = true;
+      return false;
+    }
     const keys = new Set(next.map((t) => t.key));
     queue.push(...planJobs(store.pendingTrials(sweep.id).filter((t) => keys.has(t.key)), spec.resources.pack, 1));
     return true;
