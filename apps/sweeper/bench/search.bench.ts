@@ -16,7 +16,7 @@
  * Each repetition is a different sweep name, so a different seed for the draws; medians over the repetitions.
  * The two sides of each comparison run at the same time, one worker each (two processes on two cores).
  *
- *   npx nx run sweeper:bench-search [--reps-et 3] [--reps-search 7] [--run-cap 20] [--startup 5] [--search-metrics median_rank,loss]
+ *   npx nx run sweeper:bench-search [--reps-et 3] [--reps-search 7] [--run-cap 40] [--startup 5] [--search-metrics median_rank,loss]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -32,7 +32,7 @@ const { values: args } = parseArgs({
   options: {
     'reps-et': { type: 'string', default: '3' },
     'reps-search': { type: 'string', default: '7' },
-    'run-cap': { type: 'string', default: '20' },
+    'run-cap': { type: 'string', default: '40' },
     startup: { type: 'string', default: '5' },
     'search-metrics': { type: 'string', default: 'median_rank,loss' },
   },
