@@ -34,7 +34,7 @@ function stateLine(table: ReportTable): string {
   const { counts, sweep, configurations } = table;
   const parts = [
     `metric **${sweep.metric.name}** (${sweep.metric.goal})`,
-    `${counts.completed} of ${counts.total} trials completed`,
+    `${counts.completed} of ${counts.total} trials completed${counts.pruned ? `, ${counts.pruned} pruned` : ''}`,
     `${configurations.total} configuration${configurations.total === 1 ? '' : 's'}`,
     table.groupBy ? `grouped by **${table.groupBy}** (n counts trials: seeds × configurations)` : 'one row per configuration (n counts seeds)',
   ];
@@ -61,7 +61,7 @@ function notesBlock(table: ReportTable): string[] {
 
 const FOOTNOTE =
   'Cells: mean ± half-width of the 95% confidence interval (Student t, n − 1 degrees of freedom) over the completed trials; ' +
-  'a cell without ± has a single value. Failed, queued and running trials are left out.';
+  'a cell without ± has a single value. Failed, pruned, queued and running trials are left out.';
 
 function sweepTable(table: ReportTable): string {
   const header = ['rank', ...table.keySettings, ...(table.groupBy ? ['configs'] : []), 'n', ...table.metrics];
@@ -143,6 +143,7 @@ function prunedSection(history: SearchHistory): string {
   const { sweep } = history;
   const rows = history.pruned.map((p) => [String(p.trial), prunedLabel(p, sweep.swept), String(p.step), p.value === null ? '–' : p.value.toFixed(3)]);
   return [
+    '',
     '',
     `## Pruned trials (${history.pruned.length})`,
     '',

@@ -55,7 +55,7 @@ export function historySpec(history: SearchHistory): TopLevelSpec | null {
   const points = history.points.filter((p) => p.value !== null);
   if (points.length === 0) return null;
   const data = points.map((p) => ({ trial: p.trial, status: p.status, value: p.value, best: p.best, ...p.params }));
-  const colour = { field: 'status', type: 'nominal' as const, scale: STATUS_COLOURS, title: 'trial' };
+  const colour = { field: 'status', type: 'nominal' as const, scale: STATUS_COLOURS, title: 'status' };
   const byTrial = {
     width: 420,
     height: 220,

@@ -47,6 +47,9 @@ describe('a sweep in trial order', () => {
     expect(report.tables[0].rows.reduce((n, r) => n + r.n, 0)).toBe(3);
     const md = formatMarkdown(report);
     expect(md).toContain('## Pruned trials (2)');
+    expect(md).toContain('3 of 5 trials completed, 2 pruned');
+    expect(report.tables[0].notes).toContain('2 of 5 configurations were stopped early (pruned) and are not in the table: see "Pruned trials"');
+    expect(report.tables[0].notes.join(' ')).not.toContain('no completed trial yet');
     expect(md).toMatch(/\| +2 \| lr=0\.001 +\| +30 \| +3\.900 \|/);
     expect(md).toMatch(/\| +5 \| lr=0\.002 +\| +10 \| +4\.500 \|/);
     expect(formatMarkdown(buildReport(reader, { sweep: 'plain' }))).not.toContain('Pruned trials');
