@@ -129,4 +129,20 @@ describe('runSweep', () => {
     const rerun = await runSweep({ store, sweep: inline(yaml), env });
     expect(rerun).toMatchObject({ completed: summary.completed, pruned: summary.pruned }); // pruned is final
   }, 180_000);
+
+  it('prunes with the median rule once enough trials completed, at evaluation points after the warm-up', async () => {
+    const yaml = `name: med\nmethod: random\nrunCap: 8\nmetric: { name: median_rank }\nearly_terminate: { type: median, n_startup_trials: 2, n_warmup_steps: 20 }\n` +
+      `trial: { task: xor, steps: 60, evalEvery: 10, evalSize: 200, batchSize: 50 }\nresources: { backend: wasm, workers: 1, pack: off }\n` +
+      `parameters:\n  lr: { distribution: log_uniform_values, min: 1.0e-5, max: 1.0e-1 }\n`;
+    const summary = await runSweep({ store, sweep: inline(yaml), env });
+    expect(summary.completed + summary.pruned).toBe(8);
+    expect(summary.pruned).toBeGreaterThan(0); // lr over four decades: some trials are worse than the median
+    const trials = store.trials(summary.sweepId);
+    // One worker, trials in order: the first two always complete (nothing to compare with before them).
+    expect(trials.slice(0, 2).map((t) => t.status)).toEqual(['completed', 'completed']);
+    for (const t of trials.filter((x) => x.status === 'pruned')) {
+      expect(t.step).toBeGreaterThanOrEqual(20);
+      expect(t.step % 10).toBe(0);
+    }
+  }, 120_000);
 });
