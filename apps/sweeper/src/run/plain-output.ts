@@ -61,7 +61,7 @@ export function plainOutput(write: (line: string) => void): (event: RunnerEvent)
             `${counter(finished)} done   ${trialLabel(t)}  soft ${fixed(m.soft_acc)}  hard ${fixed(m.hard_acc)}  gap ${gap}  precision ${fixed(m.precision)}  ${t.backend ?? ''} ${seconds(t)}`,
           );
         } else if (t.status === 'pruned') {
-          write(`${counter(finished)} pruned ${trialLabel(t)}  at step ${t.step}  ${`${metric} ${fixed(event.metrics[metric])}`}`);
+          write(`${counter(finished)} pruned ${trialLabel(t)}  at step ${t.step}  ${metric} ${fixed(event.metrics[metric])}`);
         } else write(`${counter(finished)} FAILED ${trialLabel(t)}  ${t.error ?? ''}`);
         break;
       }
