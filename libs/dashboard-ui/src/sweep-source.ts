@@ -13,7 +13,7 @@
  * reader shares its connection with the writer (data_version only counts other connections' commits).
  */
 import { TRIAL_SUMMARY_COLUMNS, type ConfigStats, type ResultsReader, type SweepRecord, type TrialRecord } from '@l2x/store';
-import { COMPARED_METRICS, finishedEntry, type FinishedEntry, type SweepSnapshot } from './view-model.ts';
+import { COMPARED_METRICS, finishedEntry, withTrialsToAsk, type FinishedEntry, type SweepSnapshot } from './view-model.ts';
 
 type MetricName = SweepRecord['metric']['name'];
 
@@ -50,7 +50,7 @@ export function readSnapshot(
 ): { snapshot: SweepSnapshot; read: ConfigsRead } {
   // The same record when nothing in it changed, so that what is computed from it need not be again.
   if (previous && JSON.stringify(previous.sweep) === JSON.stringify(sweep)) sweep = previous.sweep;
-  const counts = reader.counts(sweep.id);
+  const counts = withTrialsToAsk(reader.counts(sweep.id), sweep);
   const runs = reader.runs(sweep.id);
   const running = reader.trials(sweep.id, ['running']);
   const losses: Record<number, number[]> = {};
