@@ -21,6 +21,7 @@ import { UserError } from '@l2x/errors';
 import type { Lease, ResultsStore, RunEnvironment, SweepRecord, TrialRecord } from '@l2x/store';
 import { expandSweep, parseSweep, type LoadedSweep, type SweepSpec } from '@l2x/sweep';
 import { planJobs, type Job } from './jobs.ts';
+import { askNext, judge, sweepPruner } from './search.ts';
 import type { ParentMessage, WorkerMessage } from './protocol.ts';
 import { detectGpus, planResources, type GpuInventory, type ResourcePlan, type WorkerSlot } from './resources.ts';
 
@@ -39,6 +40,7 @@ export type RunnerEvent =
       kernels: { label: string; note: string };
     }
   | { type: 'trial-started'; trial: TrialRecord; worker: number }
+  /** A trial ended: completed, failed, or pruned (stopped early by early_terminate). */
   | { type: 'trial-finished'; trial: TrialRecord; metrics: Record<string, number | null> }
   | { type: 'worker-lost'; worker: number; reason: string }
   /** A worker's first job started: the backend and device it runs on, and why `auto` passed over the others. */
@@ -93,6 +95,7 @@ export interface RunSummary {
   completed: number;
   failed: number;
   interrupted: number;
+  pruned: number;
   total: number;
 }
 
@@ -137,7 +140,8 @@ function isAlive(pid: number): boolean {
 export async function runSweep(options: RunOptions): Promise<RunSummary> {
   const { store, sweep: loaded } = options;
   const spec = loaded.spec;
-  const planned = expandSweep(spec);
+  // A bayes sweep plans nothing ahead: each configuration is asked of its sampler when a worker is free (askMore).
+  const planned = spec.method === 'bayes' ? [] : expandSweep(spec);
   const { sweep, configChanged } = await store.ensureSweep({
     name: spec.name,
     configText: loaded.text,
@@ -200,6 +204,8 @@ async function work(
   });
   await store.setSweepStatus(sweep.id, 'running');
 
+  const bayes = spec.method === 'bayes';
+  const pruner = sweepPruner(spec);
   const queue: Job[] = [];
   /** Takes back what dead or silent runs hold, then plans jobs from the pending trials; how many it took back. */
   const refill = async (): Promise<number> => {
@@ -208,11 +214,34 @@ async function work(
     queue.splice(0, queue.length, ...planJobs(pending, spec.resources.pack, plan.slots.length, plan.packBudget));
     return reclaimed;
   };
+  /** A bayes sweep has asked its last configuration (runCap reached or the space spent). */
+  let askedAll = !bayes;
+  /**
+   * A bayes sweep's next configuration, queued as a job of its seeds; false when runCap is reached or the space is
+   * spent. Another agent asking at the same moment may have added the same configuration: its pending trials are
+   * queued all the same.
+   */
+  const askMore = async (): Promise<boolean> => {
+    if (askedAll) return false;
+    const next = await askNext(store, sweep.id, spec);
+    if (next.length > 0) await store.addTrials(sweep.id, next);
+    const keys = new Set(next.map((t) => t.key));
+    const pending = (await store.pendingTrials(sweep.id)).filter((t) => keys.has(t.key));
+    if (pending.length === 0) {
+      askedAll = true;
+      return false;
+    }
+    queue.push(...planJobs(pending, spec.resources.pack, 1, plan.packBudget));
+    return true;
+  };
+  // A bayes sweep's configurations still to ask (runCap less those in the store), each once per seed.
+  const toAsk = bayes ? Math.max(0, (spec.runCap ?? 0) - new Set((await store.trialOutcomes(sweep.id, spec.metric.name)).map((t) => t.configKey)).size) : 0;
+  const lastEval = new Map<number, { step: number; metrics: Record<string, number> }>(); // trialId → its latest evaluation
   const reclaimed = await refill();
   const pendingCount = queue.reduce((n, job) => n + job.trials.length, 0);
   emit({
-    type: 'planned', sweep, runId, total: (await store.counts(sweep.id)).total, added: plan0.added, pending: pendingCount,
-    reclaimed, configChanged: plan0.configChanged, plan, kernels,
+    type: 'planned', sweep, runId, total: (await store.counts(sweep.id)).total + toAsk * spec.seeds.length, added: plan0.added,
+    pending: pendingCount + toAsk * spec.seeds.length, reclaimed, configChanged: plan0.configChanged, plan, kernels,
   });
 
   const workers = new Map<number, Worker>();
@@ -291,6 +320,7 @@ async function work(
       }
       if (idle.size === 0) return;
       if (queue.length === 0) await refill();
+      if (queue.length === 0 && (await askMore())) continue;
       if (queue.length === 0) {
         await waitOrRelease();
         return;
@@ -307,7 +337,10 @@ async function work(
       idle.delete(worker);
       worker.job = { ...job, trials: claimed };
       for (const lease of leases) running.set(lease.trialId, { worker, lease });
-      const message: ParentMessage = { type: 'run', jobId: ++jobIds, backend: plan.backend, kernels: kernelChoice, trials: claimed.map((t) => ({ trialId: t.id, settings: t.settings })) };
+      const message: ParentMessage = {
+        type: 'run', jobId: ++jobIds, backend: plan.backend, kernels: kernelChoice, judged: pruner !== null,
+        trials: claimed.map((t) => ({ trialId: t.id, settings: t.settings })),
+      };
       worker.child.send(message);
       // Sent before telling anyone: a listener that stops the sweep now reaches a worker that has the job.
       for (const t of claimed) emit({ type: 'trial-started', trial: await store.trial(t.id), worker: worker.slot.index });
@@ -342,7 +375,29 @@ async function work(
   const finished = async (trialId: number) => {
     running.delete(trialId);
     progress.delete(trialId);
+    lastEval.delete(trialId);
     emit({ type: 'trial-finished', trial: await store.trial(trialId), metrics: await store.finalMetrics(trialId) });
+  };
+
+  /**
+   * A judged job evaluated (its points are written: this runs in the write queue): the pruner decides against every
+   * curve of the sweep in the store; the stopped trials are stored pruned, fenced by their leases. The worker waits
+   * for the verdict, so it is always sent.
+   */
+  const evaluated = async (worker: Worker, jobId: number, step: number, trialIds: readonly number[]) => {
+    let stop: number[] = [];
+    try {
+      const live = trialIds.filter((id) => running.get(id)?.worker === worker);
+      stop = pruner && !stopping ? await judge(store, sweep.id, spec, pruner, live, step) : [];
+      for (const id of stop) {
+        const lease = leaseOf(id);
+        if (!lease) continue;
+        const held = await store.pruneTrial(lease, { step, metrics: lastEval.get(id)?.metrics ?? {} });
+        await (held ? finished(id) : lostLease(lease, worker));
+      }
+    } finally {
+      if (worker.child.connected) worker.child.send({ type: 'verdict', jobId, step, stop } satisfies ParentMessage);
+    }
   };
 
   const onMessage = (worker: Worker, message: WorkerMessage) => {
@@ -373,7 +428,14 @@ async function work(
         break;
       case 'eval': {
         const lease = leaseOf(message.trialId);
-        if (lease) void write(() => store.recordPoints(lease, message.step, { ...message.metrics, tau: message.tau }));
+        if (!lease || running.get(message.trialId)?.worker !== worker) break; // pruned already: its curve ends where it stopped
+        void write(() => store.recordPoints(lease, message.step, { ...message.metrics, tau: message.tau }));
+        lastEval.set(message.trialId, { step: message.step, metrics: message.metrics });
+        break;
+      }
+      case 'evaluated': {
+        const { jobId, step, trialIds } = message;
+        void write(() => evaluated(worker, jobId, step, trialIds));
         break;
       }
       case 'completed': {
@@ -480,7 +542,8 @@ async function work(
 
   if (stopping) finish();
   else {
-    const first = Math.max(1, Math.min(plan.slots.length, queue.length));
+    // A bayes sweep may use every slot until runCap: each free worker asks for its own configuration.
+    const first = Math.max(1, Math.min(plan.slots.length, queue.length + toAsk));
     for (const slot of plan.slots.slice(0, first)) spawnWorker(slot);
   }
 
@@ -501,5 +564,8 @@ async function work(
   const status = stopping ? 'interrupted' : counts.failed > 0 ? 'failed' : 'completed';
   await store.finishRun(runId, status);
   await store.settleSweep(sweep.id);
-  return { sweepId: sweep.id, runId, status, completed: counts.completed, failed: counts.failed, interrupted: counts.interrupted, total: counts.total };
+  return {
+    sweepId: sweep.id, runId, status, completed: counts.completed, failed: counts.failed, interrupted: counts.interrupted, pruned: counts.pruned,
+    total: counts.total,
+  };
 }

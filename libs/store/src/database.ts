@@ -52,16 +52,26 @@ function sqliteVersion(db: Database.Database, path: string): number {
 
 /**
  * Applies the migrations the file lacks, then rebuilds the views, in one transaction that first takes the write
- * lock (BEGIN IMMEDIATE) and only then reads the version: two first runs at once migrate once.
+ * lock (BEGIN IMMEDIATE) and only then reads the version: two first runs at once migrate once. Foreign keys are off
+ * around it (a migration that rebuilds a table must not cascade its DROP into the rows that refer to it) and
+ * checked before it commits.
  */
 export function migrateSqlite(db: Database.Database, path = 'database'): void {
-  db.transaction(() => {
-    const version = sqliteVersion(db, path);
-    const steps = migrations(new SqliteSql(db).dialect);
-    for (let v = version; v < SCHEMA_VERSION; v++) db.exec(steps[v]!);
-    for (const statement of viewStatements()) db.exec(statement);
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
-  }).immediate();
+  const foreignKeys = db.pragma('foreign_keys', { simple: true }) as number;
+  db.pragma('foreign_keys = OFF'); // a no-op inside a transaction: so set before it
+  try {
+    db.transaction(() => {
+      const version = sqliteVersion(db, path);
+      const steps = migrations(new SqliteSql(db).dialect);
+      for (let v = version; v < SCHEMA_VERSION; v++) db.exec(steps[v]!);
+      for (const statement of viewStatements()) db.exec(statement);
+      const broken = db.pragma('foreign_key_check') as unknown[];
+      if (broken.length > 0) throw new Error(`bug: migration to schema ${SCHEMA_VERSION} broke ${broken.length} foreign keys`);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    }).immediate();
+  } finally {
+    db.pragma(`foreign_keys = ${foreignKeys ? 'ON' : 'OFF'}`);
+  }
 }
 
 function openSqliteForWriting(path: string): Sql {

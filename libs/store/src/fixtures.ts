@@ -60,6 +60,7 @@ export async function writeFixtureSweep(store: ResultsStore, fixture: FixtureSwe
     if (status === 'completed') await store.completeTrial(lease, { metrics: t.metrics ?? {}, backend: 'cpu', trainMs: 1000 });
     else if (status === 'failed') await store.failTrial(lease, t.error ?? 'failed', 'cpu');
     else if (status === 'interrupted') await store.interruptTrials([lease]);
+    else if (status === 'pruned') await store.pruneTrial(lease, { step: t.step ?? 0, metrics: t.metrics ?? {} });
   }
   return sweep.id;
 }

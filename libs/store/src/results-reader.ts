@@ -19,6 +19,8 @@ import {
   type TrialRecord,
   type TrialStatus,
   type FinishedTrial,
+  type TrialCurve,
+  type TrialOutcome,
 } from './records.ts';
 
 /** Columns of the trial_summary view that callers may ask for. */
@@ -231,7 +233,7 @@ export class ResultsReader {
       if (!(SETTING_NAMES as readonly string[]).includes(name) || name === 'seed') throw new Error(`bug: unknown setting column ${name}`);
     for (const name of metrics) if (!(METRIC_NAMES as readonly string[]).includes(name)) throw new Error(`bug: unknown metric ${name}`);
     const columns = [
-      'c.config_key', 'c.trials', 'c.completed', 'c.wall_n', 'c.wall_ms',
+      'c.config_key', 'c.trials', 'c.completed', 'c.pruned', 'c.wall_n', 'c.wall_ms',
       ...settings.map((name) => `t."${name}"`),
       ...metrics.flatMap((name) => [`c."${name}_n"`, `c."${name}_sum"`, `c."${name}_sq"`]),
     ];
@@ -244,6 +246,7 @@ export class ResultsReader {
       configKey: row.config_key as string,
       trials: row.trials as number,
       completed: row.completed as number,
+      pruned: row.pruned as number,
       wallMs: { n: row.wall_n as number, sum: row.wall_ms as number },
       settings: Object.fromEntries(settings.map((name) => [name, (row[name] as SettingValue | undefined) ?? null])),
       metrics: Object.fromEntries(
@@ -253,6 +256,35 @@ export class ResultsReader {
         }),
       ),
     }));
+  }
+
+  /**
+   * Every trial of the sweep with its configuration, status and the value of `metric` (its final value, or where it
+   * was pruned), in id order: the history a sampler rebuilds its model from.
+   */
+  async trialOutcomes(sweepId: number, metric: MetricName): Promise<TrialOutcome[]> {
+    if (!(METRIC_NAMES as readonly string[]).includes(metric)) throw new Error(`bug: unknown metric ${metric}`);
+    const rows = await this.db.all<{ id: number; config_key: string; params: string; status: TrialStatus; value: number | null; step: number }>(
+      `SELECT id, config_key, params, status, "${metric}" AS value, step FROM trials WHERE sweep_id = ? ORDER BY id`,
+      [sweepId],
+    );
+    return rows.map((r) => ({ trialId: r.id, configKey: r.config_key, params: JSON.parse(r.params), status: r.status, value: r.value, step: r.step }));
+  }
+
+  /** Every trial's curve of one metric that has at least one point, with its status: what pruners judge against. */
+  async metricCurves(sweepId: number, metric: string): Promise<TrialCurve[]> {
+    const rows = await this.db.all<{ id: number; status: TrialStatus; step: number; value: number }>(
+      `SELECT t.id, t.status, p.step, p.value FROM trials t JOIN metric_points p ON p.trial_id = t.id
+       WHERE t.sweep_id = ? AND p.name = ? AND p.value IS NOT NULL ORDER BY t.id, p.step`,
+      [sweepId, metric],
+    );
+    const curves = new Map<number, TrialCurve>();
+    for (const r of rows) {
+      let curve = curves.get(r.id);
+      if (!curve) curves.set(r.id, (curve = { trialId: r.id, status: r.status, values: new Map() }));
+      curve.values.set(r.step, r.value);
+    }
+    return [...curves.values()];
   }
 
   /** When a trial of the sweep last finished (completed, failed or interrupted); null before any did. */

@@ -2,7 +2,7 @@
  * The writers' side of a results database (SQLite or PostgreSQL). Several writers may share one database:
  * sweepers and agents on one machine (SQLite, WAL, BEGIN IMMEDIATE) or on many (PostgreSQL).
  *
- * Trials move queued → running → completed | failed | interrupted; interrupted and (on request) failed trials are
+ * Trials move queued → running → completed | failed | pruned | interrupted; interrupted and (on request) failed trials are
  * queued again. The rules that keep several writers safe:
  *  - a claim is one transaction (`FOR UPDATE SKIP LOCKED` on PostgreSQL; the write lock on SQLite): a trial is
  *    running for one claimer at a time, and each claim raises its `attempts`;
@@ -43,6 +43,14 @@ export interface Holder {
 const INSERT_CHUNK = 500;
 
 const PENDING = `('queued', 'interrupted')`;
+
+/** The metric columns' values in METRIC_NAMES order (null for a missing or non-finite one). */
+function metricValues(metrics: Readonly<Partial<Metrics>>): (number | null)[] {
+  return METRIC_NAMES.map((name) => {
+    const value = metrics[name];
+    return typeof value === 'number' && Number.isFinite(value) ? value : null;
+  });
+}
 
 export class ResultsStore extends ResultsReader {
   constructor(db: Db) {
@@ -289,15 +297,27 @@ export class ResultsStore extends ResultsReader {
     lease: Lease,
     result: { metrics: Readonly<Partial<Metrics>>; backend: string; kernels?: string; trainMs: number },
   ): Promise<boolean> {
-    const values = METRIC_NAMES.map((name) => {
-      const value = result.metrics[name];
-      return typeof value === 'number' && Number.isFinite(value) ? value : null;
-    });
+    const values = metricValues(result.metrics);
     const changed = await this.db.run(
       `UPDATE trials SET status = 'completed', step = steps, backend = ?, kernels = coalesce(?, kernels), train_ms = ?, finished_at = ${this.now}, error = NULL,
        ${METRIC_NAMES.map((name) => `"${name}" = ?`).join(', ')}
        WHERE id = ? AND attempts = ? AND status = 'running'`,
       [result.backend, result.kernels ?? null, result.trainMs, ...values, lease.trialId, lease.attempt],
+    );
+    return changed > 0;
+  }
+
+  /**
+   * The sweep's early termination stopped the trial at `step` (an evaluation point): final, like completed, with
+   * its curve up to that step and the metrics of that evaluation as its columns. False when this attempt no longer
+   * holds it.
+   */
+  async pruneTrial(lease: Lease, at: { step: number; metrics: Readonly<Partial<Metrics>> }): Promise<boolean> {
+    const changed = await this.db.run(
+      `UPDATE trials SET status = 'pruned', step = ?, finished_at = ${this.now}, error = NULL,
+       ${METRIC_NAMES.map((name) => `"${name}" = ?`).join(', ')}
+       WHERE id = ? AND attempts = ? AND status = 'running'`,
+      [at.step, ...metricValues(at.metrics), lease.trialId, lease.attempt],
     );
     return changed > 0;
   }

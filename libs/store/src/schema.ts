@@ -24,12 +24,16 @@ const wallMs = (d: Dialect, row: string) => {
   return `coalesce(CASE WHEN ${ms} >= 0 THEN ${ms} END, ${row}.train_ms)`;
 };
 
-/** `column = column ± what row (NEW or OLD) adds to its configuration`; nothing unless the row is completed. */
-function statsChanges(d: Dialect, row: 'NEW' | 'OLD', sign: '+' | '-', metrics: readonly string[]): string {
+/**
+ * `column = column ± what row (NEW or OLD) adds to its configuration`: the moments of completed rows only; from
+ * migration 6 on (`pruned`), also the count of pruned rows.
+ */
+function statsChanges(d: Dialect, row: 'NEW' | 'OLD', sign: '+' | '-', metrics: readonly string[], pruned = false): string {
   const done = d.int(`${row}.status = 'completed'`);
   const when = (value: string) => `CASE WHEN ${row}.status = 'completed' THEN ${value} ELSE 0 END`;
   return [
     `completed = completed ${sign} ${done}`,
+    ...(pruned ? [`pruned = pruned ${sign} ${d.int(`${row}.status = 'pruned'`)}`] : []),
     `wall_n = wall_n ${sign} ${d.int(`${row}.status = 'completed' AND ${wallMs(d, row)} IS NOT NULL`)}`,
     `wall_ms = wall_ms ${sign} ${when(`coalesce(${wallMs(d, row)}, 0)`)}`,
     ...metrics.flatMap((name) => [
@@ -69,40 +73,46 @@ function configStatsMigration(d: Dialect, metrics: readonly string[]): string {
   `;
 }
 
-/** The triggers that keep config_stats current, over these metrics (`replace`: instead of those over fewer). */
-function configStatsTriggers(d: Dialect, metrics: readonly string[], replace: boolean): string {
-  return d.name === 'postgres' ? configStatsTriggersPg(d, metrics, replace) : configStatsTriggersSqlite(d, metrics, replace);
+/**
+ * The triggers that keep config_stats current, over these metrics (and, from migration 6, the pruned count);
+ * `replace`: instead of triggers that exist (over fewer metrics).
+ */
+function configStatsTriggers(d: Dialect, metrics: readonly string[], replace: boolean, pruned = false): string {
+  return d.name === 'postgres' ? configStatsTriggersPg(d, metrics, replace, pruned) : configStatsTriggersSqlite(d, metrics, replace, pruned);
 }
 
-function configStatsTriggersSqlite(d: Dialect, metrics: readonly string[], replace: boolean): string {
+/** The statuses whose changes move config_stats: completed (moments) and, from migration 6, pruned (a count). */
+const counted = (pruned: boolean) => (pruned ? `('completed', 'pruned')` : `('completed')`);
+
+function configStatsTriggersSqlite(d: Dialect, metrics: readonly string[], replace: boolean, pruned: boolean): string {
   const drop = replace ? ['insert', 'update', 'delete'].map((event) => `DROP TRIGGER config_stats_${event};`).join('\n') : '';
   return `${drop}
   CREATE TRIGGER config_stats_insert AFTER INSERT ON trials BEGIN
     INSERT INTO config_stats (sweep_id, config_key, trial_id) VALUES (NEW.sweep_id, NEW.config_key, NEW.id)
       ON CONFLICT (sweep_id, config_key) DO NOTHING;
     UPDATE config_stats SET trials = trials + 1,
-      ${statsChanges(d, 'NEW', '+', metrics)}
+      ${statsChanges(d, 'NEW', '+', metrics, pruned)}
     WHERE sweep_id = NEW.sweep_id AND config_key = NEW.config_key;
   END;
   CREATE TRIGGER config_stats_update AFTER UPDATE ON trials
-  WHEN OLD.status = 'completed' OR NEW.status = 'completed' BEGIN
+  WHEN OLD.status IN ${counted(pruned)} OR NEW.status IN ${counted(pruned)} BEGIN
     UPDATE config_stats SET
-      ${statsChanges(d, 'OLD', '-', metrics)}
+      ${statsChanges(d, 'OLD', '-', metrics, pruned)}
     WHERE sweep_id = OLD.sweep_id AND config_key = OLD.config_key;
     UPDATE config_stats SET
-      ${statsChanges(d, 'NEW', '+', metrics)}
+      ${statsChanges(d, 'NEW', '+', metrics, pruned)}
     WHERE sweep_id = NEW.sweep_id AND config_key = NEW.config_key;
   END;
   CREATE TRIGGER config_stats_delete AFTER DELETE ON trials BEGIN
     UPDATE config_stats SET trials = trials - 1,
-      ${statsChanges(d, 'OLD', '-', metrics)}
+      ${statsChanges(d, 'OLD', '-', metrics, pruned)}
     WHERE sweep_id = OLD.sweep_id AND config_key = OLD.config_key;
   END;
   `;
 }
 
 /** PostgreSQL: the same three changes in one row trigger function (replaced in place when metrics are added). */
-function configStatsTriggersPg(d: Dialect, metrics: readonly string[], replace: boolean): string {
+function configStatsTriggersPg(d: Dialect, metrics: readonly string[], replace: boolean, pruned: boolean): string {
   return `
   CREATE OR REPLACE FUNCTION config_stats_change() RETURNS trigger LANGUAGE plpgsql AS $body$
   BEGIN
@@ -110,25 +120,103 @@ function configStatsTriggersPg(d: Dialect, metrics: readonly string[], replace: 
       INSERT INTO config_stats (sweep_id, config_key, trial_id) VALUES (NEW.sweep_id, NEW.config_key, NEW.id)
         ON CONFLICT (sweep_id, config_key) DO NOTHING;
       UPDATE config_stats SET trials = trials + 1,
-        ${statsChanges(d, 'NEW', '+', metrics)}
+        ${statsChanges(d, 'NEW', '+', metrics, pruned)}
       WHERE sweep_id = NEW.sweep_id AND config_key = NEW.config_key;
     ELSIF TG_OP = 'UPDATE' THEN
-      IF OLD.status = 'completed' OR NEW.status = 'completed' THEN
+      IF OLD.status IN ${counted(pruned)} OR NEW.status IN ${counted(pruned)} THEN
         UPDATE config_stats SET
-          ${statsChanges(d, 'OLD', '-', metrics)}
+          ${statsChanges(d, 'OLD', '-', metrics, pruned)}
         WHERE sweep_id = OLD.sweep_id AND config_key = OLD.config_key;
         UPDATE config_stats SET
-          ${statsChanges(d, 'NEW', '+', metrics)}
+          ${statsChanges(d, 'NEW', '+', metrics, pruned)}
         WHERE sweep_id = NEW.sweep_id AND config_key = NEW.config_key;
       END IF;
     ELSE
       UPDATE config_stats SET trials = trials - 1,
-        ${statsChanges(d, 'OLD', '-', metrics)}
+        ${statsChanges(d, 'OLD', '-', metrics, pruned)}
       WHERE sweep_id = OLD.sweep_id AND config_key = OLD.config_key;
     END IF;
     RETURN NULL;
   END $body$;
   ${replace ? '' : 'CREATE TRIGGER config_stats_change AFTER INSERT OR UPDATE OR DELETE ON trials FOR EACH ROW EXECUTE FUNCTION config_stats_change();'}
+  `;
+}
+
+/** The statuses a trial may have: migration 6 added `pruned`. */
+const FIRST_STATUSES = ['queued', 'running', 'completed', 'failed', 'interrupted'] as const;
+const STATUSES = [...FIRST_STATUSES, 'pruned'] as const;
+/** Columns that later migrations added to trials (4: kernels, 5: the truth metrics), in the order they came. */
+const laterTrialColumns = (d: Dialect) => ['kernels TEXT', ...TRUTH_METRICS.map((name) => `"${name}" ${d.real}`)];
+
+/** The trials table: migration 1's, or (a rebuild) with more statuses and the columns added since, in their order. */
+function trialsTable(d: Dialect, name: string, statuses: readonly string[], later: readonly string[]): string {
+  return `
+  CREATE TABLE ${name} (
+    id           ${d.idColumn},
+    sweep_id     INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+    key          TEXT NOT NULL,              -- hash of the resolved settings and seed
+    config_key   TEXT NOT NULL,              -- the same without the seed: groups a configuration's seeds
+    seed         INTEGER NOT NULL,
+    settings     TEXT NOT NULL,              -- JSON: every setting, resolved
+    params       TEXT NOT NULL DEFAULT '{}', -- JSON: the swept settings only
+    status       TEXT NOT NULL DEFAULT 'queued'
+                 CHECK (status IN (${statuses.map((status) => `'${status}'`).join(', ')})),
+    run_id       INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+    worker       INTEGER,
+    backend      TEXT,                       -- the backend that actually ran (never 'auto')
+    device       TEXT,
+    step         INTEGER NOT NULL DEFAULT 0,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    queued_at    TEXT NOT NULL DEFAULT (${d.now}),
+    started_at   TEXT,
+    finished_at  TEXT,
+    heartbeat_at TEXT,
+    train_ms     ${d.real},
+    error        TEXT,
+    -- Final metrics, NULL until the trial completes.
+    ${FIRST_METRICS.map((metric) => `"${metric}" ${d.real}`).join(',\n    ')},
+    -- Every setting as a column of its own, computed from the JSON once, when the trial is written.
+    ${SETTINGS_BUT_SEED.map((setting) => d.settingColumn(setting)).join(',\n    ')},
+    ${later.map((column) => `${column},`).join('\n    ')}
+    UNIQUE (sweep_id, key)
+  );`;
+}
+
+/** The stored (not generated) columns of the trials table since migration 5: what a rebuild copies. */
+const STORED_TRIAL_COLUMNS = [
+  'id', 'sweep_id', 'key', 'config_key', 'seed', 'settings', 'params', 'status', 'run_id', 'worker', 'backend', 'device', 'step',
+  'attempts', 'queued_at', 'started_at', 'finished_at', 'heartbeat_at', 'train_ms', 'error', ...FIRST_METRICS, 'kernels', ...TRUTH_METRICS,
+].map((name) => `"${name}"`);
+
+/**
+ * 6: status `pruned` (a trial stopped early: final, with its curve and last metrics) and a pruned count per
+ * configuration in config_stats. PostgreSQL replaces the status CHECK and the trigger function in place. SQLite
+ * cannot widen a CHECK constraint: the trials table is rebuilt (every row, id and column kept; `migrateSqlite` turns
+ * foreign keys off around it, so metric points stay), then its indexes and the config_stats triggers are made
+ * again. The views are dropped first and rebuilt by the migration's caller.
+ */
+function prunedMigration(d: Dialect): string {
+  const metrics = [...FIRST_METRICS, ...TRUTH_METRICS];
+  if (d.name === 'postgres')
+    return `
+  ALTER TABLE trials DROP CONSTRAINT trials_status_check;
+  ALTER TABLE trials ADD CONSTRAINT trials_status_check CHECK (status IN (${STATUSES.map((status) => `'${status}'`).join(', ')}));
+  ALTER TABLE config_stats ADD COLUMN pruned INTEGER NOT NULL DEFAULT 0;
+  ${configStatsTriggers(d, metrics, true, true)}
+  `;
+  return `
+  DROP VIEW IF EXISTS config_summary;
+  DROP VIEW IF EXISTS trial_summary;
+  ${trialsTable(d, 'trials_rebuilt', STATUSES, laterTrialColumns(d))}
+  INSERT INTO trials_rebuilt (${STORED_TRIAL_COLUMNS.join(', ')}) SELECT ${STORED_TRIAL_COLUMNS.join(', ')} FROM trials;
+  DROP TABLE trials;
+  ALTER TABLE trials_rebuilt RENAME TO trials;
+  CREATE INDEX trials_sweep_status ON trials(sweep_id, status);
+  CREATE INDEX trials_sweep_key_status ON trials(sweep_id, key, status);
+  CREATE INDEX trials_sweep_config ON trials(sweep_id, config_key);
+  CREATE INDEX trials_sweep_finished ON trials(sweep_id, finished_at);
+  ALTER TABLE config_stats ADD COLUMN pruned INTEGER NOT NULL DEFAULT 0;
+  ${configStatsTriggers(d, metrics, false, true)}
   `;
 }
 
@@ -181,34 +269,7 @@ export function migrations(d: Dialect): readonly string[] {
     argv          TEXT NOT NULL DEFAULT '[]'
   );
   CREATE INDEX runs_sweep ON runs(sweep_id);
-  CREATE TABLE trials (
-    id           ${d.idColumn},
-    sweep_id     INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
-    key          TEXT NOT NULL,              -- hash of the resolved settings and seed
-    config_key   TEXT NOT NULL,              -- the same without the seed: groups a configuration's seeds
-    seed         INTEGER NOT NULL,
-    settings     TEXT NOT NULL,              -- JSON: every setting, resolved
-    params       TEXT NOT NULL DEFAULT '{}', -- JSON: the swept settings only
-    status       TEXT NOT NULL DEFAULT 'queued'
-                 CHECK (status IN ('queued', 'running', 'completed', 'failed', 'interrupted')),
-    run_id       INTEGER REFERENCES runs(id) ON DELETE SET NULL,
-    worker       INTEGER,
-    backend      TEXT,                       -- the backend that actually ran (never 'auto')
-    device       TEXT,
-    step         INTEGER NOT NULL DEFAULT 0,
-    attempts     INTEGER NOT NULL DEFAULT 0,
-    queued_at    TEXT NOT NULL DEFAULT (${NOW}),
-    started_at   TEXT,
-    finished_at  TEXT,
-    heartbeat_at TEXT,
-    train_ms     ${d.real},
-    error        TEXT,
-    -- Final metrics, NULL until the trial completes.
-    ${FIRST_METRICS.map((name) => `"${name}" ${d.real}`).join(',\n    ')},
-    -- Every setting as a column of its own, computed from the JSON once, when the trial is written.
-    ${SETTINGS_BUT_SEED.map((name) => d.settingColumn(name)).join(',\n    ')},
-    UNIQUE (sweep_id, key)
-  );
+  ${trialsTable(d, 'trials', FIRST_STATUSES, [])}
   CREATE INDEX trials_sweep_status ON trials(sweep_id, status);
   CREATE INDEX trials_sweep_key_status ON trials(sweep_id, key, status);
   CREATE INDEX trials_sweep_config ON trials(sweep_id, config_key);
@@ -234,6 +295,8 @@ export function migrations(d: Dialect): readonly string[] {
   `,
   // 5: median rank, TPR and FDR of the explanation against the known truth.
   truthMetricsMigration(d),
+  // 6: status pruned (early termination) and config_stats.pruned.
+  prunedMigration(d),
   ];
 }
 
@@ -253,11 +316,14 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
  * and metric lists, and rebuilt by the writer whenever their text changes (views hold no data).
  */
 export function viewStatements(d: Dialect = SQLITE): string[] {
-  const aggregates = METRIC_NAMES.map(
-    (name) =>
-      `avg(s."${name}") AS "${name}_mean",\n    ` +
-      `CASE WHEN count(s."${name}") > 1 THEN sqrt(${d.greatest('0', `(sum(s."${name}" * s."${name}") - count(s."${name}") * avg(s."${name}") * avg(s."${name}")) / (count(s."${name}") - 1)`)}) END AS "${name}_std"`,
-  ).join(',\n    ');
+  // Over completed trials only: a pruned trial's metrics are those of the step where it stopped.
+  const aggregates = METRIC_NAMES.map((name) => {
+    const v = `(CASE WHEN s.status = 'completed' THEN s."${name}" END)`;
+    return (
+      `avg(${v}) AS "${name}_mean",\n    ` +
+      `CASE WHEN count(${v}) > 1 THEN sqrt(${d.greatest('0', `(sum(${v} * ${v}) - count(${v}) * avg(${v}) * avg(${v})) / (count(${v}) - 1)`)}) END AS "${name}_std"`
+    );
+  }).join(',\n    ');
   return [
     `DROP VIEW IF EXISTS config_summary`,
     `DROP VIEW IF EXISTS trial_summary`,
@@ -273,10 +339,11 @@ export function viewStatements(d: Dialect = SQLITE): string[] {
   SELECT
     s.sweep, s.config_key,
     ${SETTINGS_BUT_SEED.map((name) => `min(s."${name}") AS "${name}"`).join(', ')},
-    count(*) AS n,
+    sum(${d.int(`s.status = 'completed'`)}) AS n,
+    sum(${d.int(`s.status = 'pruned'`)}) AS pruned,
     ${aggregates}
   FROM trial_summary s
-  WHERE s.status = 'completed'
+  WHERE s.status IN ('completed', 'pruned')
   GROUP BY s.sweep, s.config_key`,
   ];
 }

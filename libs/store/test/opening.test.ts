@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, type Settings } from '@l2x/model/config';
 import { UserError } from '@l2x/errors';
 import { ResultsReader, ResultsStore, SCHEMA_VERSION, type RunEnvironment, type TrialInput } from '../src/index.ts';
-import { MIGRATIONS } from '../src/schema.ts';
+import { MIGRATIONS, viewStatements } from '../src/schema.ts';
 import { createTestDatabase } from '../src/testing.ts';
 
 const env: RunEnvironment = {
@@ -117,6 +117,59 @@ describe('opening SQLite results databases', () => {
     const [config] = (await again.configStats(sweep.id, ['tau'], ['median_rank', 'hard_acc'])).filter((c) => c.settings.tau === 0.2);
     expect(config!.metrics.median_rank!.sum).toBeCloseTo(1.5, 12); // the triggers keep the new metrics too
     await again.close();
+  });
+
+  it('migrates a version-5 database to pruned (a rebuilt trials table): rows, ids, points, indexes, views and triggers kept', async () => {
+    const path = join(dir, 'v5.db');
+    const old = new Database(path);
+    old.pragma('foreign_keys = ON');
+    for (const migration of MIGRATIONS.slice(0, 5)) old.exec(migration);
+    for (const statement of viewStatements()) old.exec(statement); // the views read the same columns at 5
+    old.pragma('user_version = 5');
+    // Rows as schema 5 held them: a sweep, a run, completed, failed and queued trials, curve points.
+    old.prepare(`INSERT INTO sweeps (id, name, config_text, config_hash, metric_name, metric_goal) VALUES (1, 'tau', '', '', 'hard_acc', 'maximize')`).run();
+    old.prepare(`INSERT INTO runs (id, sweep_id, host, pid, node_version, backend, workers) VALUES (1, 1, 'h', 1, 'v20', 'cpu', 1)`).run();
+    const insert = old.prepare(
+      `INSERT INTO trials (id, sweep_id, key, config_key, seed, settings, status, run_id, attempts, hard_acc, median_rank, kernels, started_at, finished_at)
+       VALUES (?, 1, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, '2026-01-01T00:00:00.000Z', ?)`,
+    );
+    const settings = (tau: number, seed: number) => JSON.stringify({ ...DEFAULT_SETTINGS, tau, seed, steps: 50 });
+    insert.run(3, 'a', 't0.1', 0, settings(0.1, 0), 'completed', 1, 0.6, 1.5, 'wasm', '2026-01-01T00:00:02.000Z');
+    insert.run(5, 'b', 't0.1', 1, settings(0.1, 1), 'completed', 1, 0.8, 2.5, null, '2026-01-01T00:00:03.000Z');
+    insert.run(7, 'c', 't0.5', 0, settings(0.5, 0), 'failed', 1, null, null, null, '2026-01-01T00:00:01.000Z');
+    insert.run(9, 'd', 't0.5', 1, settings(0.5, 1), 'queued', 0, null, null, null, null);
+    old.prepare(`INSERT INTO metric_points (trial_id, name, step, value) VALUES (3, 'hard_acc', 10, 0.5), (3, 'median_rank', 10, 2)`).run();
+    const before = {
+      rows: old.prepare('SELECT key, status, hard_acc, median_rank, kernels, tau FROM trial_summary ORDER BY key').all(),
+      stats: old.prepare('SELECT * FROM config_stats ORDER BY config_key').all(),
+      points: old.prepare('SELECT * FROM metric_points ORDER BY trial_id, name, step').all(),
+    };
+    old.close();
+
+    const store = await ResultsStore.open(path);
+    expect(await store.trialSummary('tau', ['key', 'status', 'hard_acc', 'median_rank', 'kernels', 'tau'])).toEqual(before.rows);
+    expect((await store.trials(1)).map((t) => t.id)).toEqual([3, 5, 7, 9]);
+    expect((await store.configStats(1, ['tau'], ['hard_acc'])).find((x) => x.settings.tau === 0.1)).toMatchObject({ trials: 2, completed: 2, pruned: 0 });
+    // The new status works, the triggers count it, and deleting the sweep still cascades to the curves.
+    const [lease] = await store.claimTrials([9], { runId: 1, worker: 0, device: null });
+    await store.recordPoints(lease!, 10, { hard_acc: 0.1 });
+    expect(await store.pruneTrial(lease!, { step: 10, metrics: { hard_acc: 0.1 } })).toBe(true);
+    expect((await store.configStats(1, ['tau'], ['hard_acc'])).find((x) => x.settings.tau === 0.5)).toMatchObject({ trials: 2, completed: 0, pruned: 1 });
+    await store.close();
+
+    const db = new Database(path);
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    const stats = db.prepare('SELECT * FROM config_stats ORDER BY config_key').all() as Record<string, unknown>[];
+    expect(stats[0]).toEqual({ ...(before.stats[0] as object), pruned: 0 });
+    expect(db.prepare(`SELECT * FROM metric_points WHERE trial_id = 3 ORDER BY trial_id, name, step`).all()).toEqual(before.points);
+    const names = (type: string) => (db.prepare('SELECT name FROM sqlite_master WHERE type = ? ORDER BY name').pluck().all(type) as string[]);
+    expect(names('index')).toEqual(expect.arrayContaining(['trials_sweep_status', 'trials_sweep_key_status', 'trials_sweep_config', 'trials_sweep_finished']));
+    expect(names('trigger')).toEqual(['config_stats_delete', 'config_stats_insert', 'config_stats_update']);
+    expect(names('view')).toEqual(['config_summary', 'trial_summary']);
+    db.pragma('foreign_keys = ON');
+    db.prepare(`DELETE FROM sweeps WHERE name = 'tau'`).run();
+    expect(db.prepare('SELECT count(*) FROM metric_points').pluck().get()).toBe(0);
+    db.close();
   });
 
   it('fills the per-configuration moments of a database written before they were kept (migration 2)', async () => {
