@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { METRIC_NAMES } from '@l2x/model/config';
-import { runSweep, type RunnerEvent } from '../src/index.ts';
+import { joinSweep, runSweep, type RunnerEvent } from '../src/index.ts';
 import { ResultsStore } from '@l2x/store';
+import { createTestDatabase } from '@l2x/store/testing';
 import { loadSweepFile, parseSweep, sha256 } from '@l2x/sweep';
 
 const env = { gitCommit: null, gitDirty: null, tfjsVersion: null };
@@ -145,4 +146,43 @@ describe('runSweep', () => {
       expect(t.step % 10).toBe(0);
     }
   }, 120_000);
+});
+
+describe('two parents on one PostgreSQL sweep', () => {
+  it('continue one bayes search with hyperband: every trial final once, pruned ones included, asked from one shared history', async () => {
+    const db = await createTestDatabase('l2x_runner_search');
+    const [first, second] = [await ResultsStore.open(db.url), await ResultsStore.open(db.url)];
+    try {
+      const yaml = `name: shared-tpe\nmethod: bayes\nrunCap: 8\nbayes: { nStartupTrials: 3 }\nmetric: { name: median_rank }\n` +
+        `early_terminate: { type: hyperband, min_iter: 1 }\n` +
+        `trial: { task: xor, steps: 90, evalEvery: 10, evalSize: 200, batchSize: 50 }\nresources: { backend: wasm, workers: 1 }\n` +
+        `parameters:\n  lr: { distribution: log_uniform_values, min: 1.0e-5, max: 1.0e-1 }\n`;
+      let joined: Promise<unknown> | undefined;
+      const planner = runSweep({
+        store: first, sweep: inline(yaml), env,
+        onEvent: (e) => {
+          if (e.type === 'planned') joined = joinSweep({ store: second, sweepName: 'shared-tpe', env });
+        },
+      });
+      const summary = await planner;
+      await joined;
+      const trials = await first.trials(summary.sweepId);
+      expect(trials.every((t) => t.status === 'completed' || t.status === 'pruned')).toBe(true);
+      expect(trials.some((t) => t.status === 'pruned')).toBe(true); // lr over four decades: hyperband stops some
+      expect(trials.every((t) => t.attempts === 1)).toBe(true); // each ran once
+      expect(new Set(trials.map((t) => t.key)).size).toBe(trials.length);
+      // runCap configurations (one more at most: two parents may ask at the same moment).
+      expect(new Set(trials.map((t) => t.configKey)).size).toBeGreaterThanOrEqual(8);
+      expect(new Set(trials.map((t) => t.configKey)).size).toBeLessThanOrEqual(9);
+      expect(new Set(trials.map((t) => t.runId)).size).toBe(2); // both parents ran trials
+      expect((await first.runs(summary.sweepId)).length).toBe(2);
+      expect((await first.sweep('shared-tpe')).status).toBe('completed');
+      const [config] = await first.configStats(summary.sweepId, ['lr'], ['median_rank']);
+      expect(config!.completed + config!.pruned).toBe(config!.trials);
+    } finally {
+      await first.close();
+      await second.close();
+      await db.drop();
+    }
+  }, 180_000);
 });
