@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { UserError } from '@l2x/errors';
 import { migrations, SCHEMA_VERSION, viewStatements } from './schema.ts';
+import { SQLITE } from './dialect.ts';
 import { SqliteSql, type Sql } from './sql.ts';
 import { PgSql, type RetryOptions } from './pg-sql.ts';
 
@@ -62,7 +63,7 @@ export function migrateSqlite(db: Database.Database, path = 'database'): void {
   try {
     db.transaction(() => {
       const version = sqliteVersion(db, path);
-      const steps = migrations(new SqliteSql(db).dialect);
+      const steps = migrations(SQLITE);
       for (let v = version; v < SCHEMA_VERSION; v++) db.exec(steps[v]!);
       for (const statement of viewStatements()) db.exec(statement);
       const broken = db.pragma('foreign_key_check') as unknown[];
