@@ -5,7 +5,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,18 +71,25 @@ function pgBin(name: string): string {
  * Creates and starts a server in a temporary folder on a free port, as the `postgres` user (initdb refuses root),
  * with trust authentication on 127.0.0.1, and a database `results` in it.
  */
-export async function startPrivateServer(): Promise<PrivateServer> {
+export async function startPrivateServer(options: { password?: string } = {}): Promise<PrivateServer> {
   const dir = mkdtempSync(join(tmpdir(), 'l2x-pg-'));
   const data = join(dir, 'data');
   const port = await freePort();
   const asPostgres = (command: string, args: string[]) => run('runuser', ['-u', 'postgres', '--', command, ...args]);
   chownSync(dir, Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })));
-  asPostgres(pgBin('initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
+  // With a password: scram-sha-256 authentication for user postgres, as production servers have it.
+  const auth = options.password === undefined ? ['-A', 'trust'] : ['-A', 'scram-sha-256', `--pwfile=${join(dir, 'password')}`];
+  if (options.password !== undefined) {
+    writeFileSync(join(dir, 'password'), `${options.password}\n`);
+    chownSync(join(dir, 'password'), Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), 0);
+  }
+  asPostgres(pgBin('initdb'), ['-D', data, ...auth, '-U', 'postgres', '--no-sync']);
   const start = () =>
     asPostgres(pgBin('pg_ctl'), ['-D', data, '-l', join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
   const stop = () => asPostgres(pgBin('pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop']);
   start();
-  const base = `postgres://postgres@127.0.0.1:${port}`;
+  const user = options.password === undefined ? 'postgres' : `postgres:${encodeURIComponent(options.password)}`;
+  const base = `postgres://${user}@127.0.0.1:${port}`;
   const client = new pg.Client({ connectionString: `${base}/postgres` });
   await client.connect();
   await client.query('CREATE DATABASE results');

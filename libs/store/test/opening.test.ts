@@ -9,7 +9,7 @@ import { DEFAULT_SETTINGS, type Settings } from '@l2x/model/config';
 import { UserError } from '@l2x/errors';
 import { ResultsReader, ResultsStore, SCHEMA_VERSION, type RunEnvironment, type TrialInput } from '../src/index.ts';
 import { MIGRATIONS, viewStatements } from '../src/schema.ts';
-import { createTestDatabase } from '../src/testing.ts';
+import { createTestDatabase, startPrivateServer } from '../src/testing.ts';
 
 const env: RunEnvironment = {
   host: 'test-host', pid: process.pid, gitCommit: 'abc123', gitDirty: false, nodeVersion: process.version,
@@ -266,6 +266,20 @@ describe('opening PostgreSQL results databases', () => {
       await db.drop();
     }
   });
+
+  it('says "wrong password" in one line, with the password hidden', async () => {
+    const server = await startPrivateServer({ password: 's3cret' });
+    try {
+      const wrong = server.url.replace('postgres:s3cret@', 'postgres:guess@');
+      await expect(ResultsStore.open(wrong)).rejects.toThrow(
+        /^cannot use PostgreSQL database postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/results: wrong password$/,
+      );
+      await expect(ResultsReader.open(wrong)).rejects.toThrow(UserError);
+      await (await ResultsStore.open(server.url)).close(); // the right one opens it
+    } finally {
+      await server.destroy();
+    }
+  }, 60_000);
 
   it('refuses a database whose schema is newer than this build, without writing', async () => {
     const db = await createTestDatabase('l2x_open');
