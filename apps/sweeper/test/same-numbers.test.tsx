@@ -89,7 +89,7 @@ it('ranks and summarises a sweep the same way in the dashboard, the report and t
   // The summary a run prints at its end.
   const store = ResultsStore.open(db);
   const out: string[] = [];
-  await printSummary(store, 'gaps', { sweepId: 1, runId: 1, status: 'completed', total: 28, completed: 27, failed: 1, interrupted: 0 }, (line) => out.push(line));
+  await printSummary(store, 'gaps', { sweepId: 1, runId: 1, status: 'completed', total: 28, completed: 27, failed: 1, interrupted: 0, pruned: 0 }, (line) => out.push(line));
   store.close();
 
   const fromDashboard = dashboardLines(frame);

@@ -13,6 +13,7 @@ export interface FinishedLogProps {
 export function finishedLine(entry: FinishedEntry): string {
   const what = `${entry.label} seed=${entry.seed}`;
   if (entry.status === 'failed') return `✗ ${what}  failed: ${oneLine(entry.error)}`;
+  if (entry.status === 'pruned') return `✂ ${what}  pruned at step ${entry.step}: soft ${num(entry.soft)} hard ${num(entry.hard)} gap ${num(entry.gap)}  ${duration(entry.durationMs)}`;
   return `✓ ${what}  soft ${num(entry.soft)} hard ${num(entry.hard)} gap ${num(entry.gap)}  ${duration(entry.durationMs)}`;
 }
 
@@ -21,7 +22,7 @@ export function FinishedLog({ width, colour, entries }: FinishedLogProps) {
   return (
     <Static items={entries}>
       {(entry, index) => (
-        <Text key={`${index}:${entry.key}`} color={tint(colour, entry.status === 'failed' ? 'failed' : 'completed')}>
+        <Text key={`${index}:${entry.key}`} color={tint(colour, entry.status)}>
           {fit(finishedLine(entry), width)}
         </Text>
       )}

@@ -8,7 +8,7 @@ const props: HeaderProps = {
   name: 'tau',
   state: 'running',
   metric: { name: 'hard_acc', goal: 'maximize' },
-  counts: { queued: 4, running: 2, completed: 8, failed: 1, interrupted: 0, total: 15 },
+  counts: { queued: 4, running: 2, completed: 8, failed: 1, interrupted: 0, pruned: 0, total: 15 },
   elapsedMs: 192_000,
   etaMs: 100_000,
   backend: 'cpu',
@@ -24,6 +24,14 @@ describe('Header', () => {
     expect(progress).toHaveLength(80);
     const barWidth = 80 - ' 8/15 done · 2 running · 4 queued · 1 failed'.length;
     expect(progress!.match(/█/g)).toHaveLength(Math.round((8 / 15) * barWidth));
+  });
+
+  it('counts pruned trials as done, names them, and gives them their own part of the bar', () => {
+    const frame = render(<Header {...props} counts={{ ...props.counts, completed: 5, pruned: 3 }} />).lastFrame()!;
+    const progress = frame.split('\n')[1]!;
+    expect(progress).toMatch(/^█+▚+▓+▒+░+ 8\/15 done \(3 pruned\) · 2 running · 4 queued · 1 failed$/);
+    expect(progress).toHaveLength(80);
+    expect(render(<Header {...props} width={60} counts={{ ...props.counts, completed: 5, pruned: 3 }} />).lastFrame()).toMatch(/ 8\/15 ✓ 3 ✂ 2 run 4 queued 1 ✗$/m);
   });
 
   it('says done, stopped or not started instead of an ETA', () => {

@@ -18,8 +18,9 @@ export interface HeaderProps {
 }
 
 /** Glyph and colour of each part of the progress bar; distinct glyphs keep it readable without colour. */
-const SEGMENTS: { part: 'completed' | 'failed' | 'running' | 'queued'; glyph: string; role: ColourRole }[] = [
+const SEGMENTS: { part: 'completed' | 'pruned' | 'failed' | 'running' | 'queued'; glyph: string; role: ColourRole }[] = [
   { part: 'completed', glyph: '█', role: 'completed' },
+  { part: 'pruned', glyph: '▚', role: 'pruned' },
   { part: 'failed', glyph: '▓', role: 'failed' },
   { part: 'running', glyph: '▒', role: 'running' },
   { part: 'queued', glyph: '░', role: 'queued' },
@@ -41,11 +42,14 @@ export function Header({ width, colour, name, state, metric, counts, elapsedMs, 
 
   const queued = counts.queued + counts.interrupted;
   const interrupted = counts.interrupted ? ` (${counts.interrupted} interrupted)` : '';
-  const long = `${counts.completed}/${counts.total} done · ${counts.running} running · ${queued} queued${interrupted} · ${counts.failed} failed`;
-  const short = `${counts.completed}/${counts.total} ✓ ${counts.running} run ${queued} queued ${counts.failed} ✗`;
+  // Pruned trials are done too (stopped early by early_terminate): counted in "done" and named apart.
+  const done = counts.completed + counts.pruned;
+  const pruned = counts.pruned ? ` (${counts.pruned} pruned)` : '';
+  const long = `${done}/${counts.total} done${pruned} · ${counts.running} running · ${queued} queued${interrupted} · ${counts.failed} failed`;
+  const short = `${done}/${counts.total} ✓${counts.pruned ? ` ${counts.pruned} ✂` : ''} ${counts.running} run ${queued} queued ${counts.failed} ✗`;
   const text = width - long.length - 1 >= 12 ? long : short;
   const barWidth = Math.max(0, width - text.length - 1);
-  const cells = apportion([counts.completed, counts.failed, counts.running, queued], barWidth);
+  const cells = apportion([counts.completed, counts.pruned, counts.failed, counts.running, queued], barWidth);
   const used = cells.reduce((a, b) => a + b, 0);
 
   return (

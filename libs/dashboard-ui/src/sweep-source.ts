@@ -13,7 +13,7 @@
  * reader shares its connection with the writer (data_version only counts other connections' commits).
  */
 import { TRIAL_SUMMARY_COLUMNS, type ConfigStats, type ResultsReader, type SweepRecord, type TrialRecord } from '@l2x/store';
-import { COMPARED_METRICS, finishedEntry, type FinishedEntry, type SweepSnapshot } from './view-model.ts';
+import { COMPARED_METRICS, finishedEntry, withTrialsToAsk, type FinishedEntry, type SweepSnapshot } from './view-model.ts';
 
 type MetricName = SweepRecord['metric']['name'];
 
@@ -32,7 +32,7 @@ export function readConfigs(reader: ResultsReader, sweep: SweepRecord): ConfigSt
 
 /** What decides whether the configurations are read again: a trial finished, failed, was added or requeued, or the sweep changed. */
 function configsSignature(sweep: SweepRecord, counts: SweepSnapshot['counts']): string {
-  return [sweep.id, sweep.updatedAt, sweep.swept.join(','), sweep.metric.name, counts.total, counts.completed, counts.failed].join('|');
+  return [sweep.id, sweep.updatedAt, sweep.swept.join(','), sweep.metric.name, counts.total, counts.completed, counts.failed, counts.pruned].join('|');
 }
 
 /** How a refresh read the configurations: not at all (nothing finished) or again. */
@@ -50,7 +50,7 @@ export function readSnapshot(
 ): { snapshot: SweepSnapshot; read: ConfigsRead } {
   // The same record when nothing in it changed, so that what is computed from it need not be again.
   if (previous && JSON.stringify(previous.sweep) === JSON.stringify(sweep)) sweep = previous.sweep;
-  const counts = reader.counts(sweep.id);
+  const counts = withTrialsToAsk(reader.counts(sweep.id), sweep);
   const runs = reader.runs(sweep.id);
   const running = reader.trials(sweep.id, ['running']);
   const losses: Record<number, number[]> = {};
@@ -165,7 +165,7 @@ export class SweepSource {
   }
 
   /**
-   * Trials that completed or failed since the last look (read by their finish time); the first look of a sweep
+   * Trials that completed, failed or were pruned since the last look (read by their finish time); the first look of a sweep
    * only takes note of where it stands.
    */
   private newlyFinished(snapshot: SweepSnapshot): FinishedEntry[] {
@@ -186,7 +186,7 @@ export class SweepSource {
     this.seenUntil = last;
     if (first) return [];
     return fresh
-      .filter((t) => t.status === 'completed' || t.status === 'failed')
+      .filter((t) => t.status === 'completed' || t.status === 'failed' || t.status === 'pruned')
       .slice(-this.maxFinished)
       .map((t) => finishedEntry(t, snapshot.sweep.swept));
   }

@@ -7,6 +7,7 @@ export const COLOURS = {
   hard: 'magenta',
   completed: 'green',
   failed: 'red',
+  pruned: 'blue',
   running: 'yellow',
   queued: 'gray',
   title: 'blue',

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { RunRecord, StatusCounts, TrialRecord } from '@l2x/store';
+import type { RunRecord, StatusCounts, SweepRecord, TrialRecord } from '@l2x/store';
 import {
+  withTrialsToAsk,
   allocate,
   backendOf,
   barAxis,
@@ -19,8 +20,8 @@ function row(settings: Record<string, unknown>, _seed: number, metrics: Record<s
 }
 
 const counts = (c: Partial<StatusCounts>): StatusCounts => {
-  const base = { queued: 0, running: 0, completed: 0, failed: 0, interrupted: 0, ...c };
-  return { ...base, total: base.queued + base.running + base.completed + base.failed + base.interrupted };
+  const base = { queued: 0, running: 0, completed: 0, failed: 0, interrupted: 0, pruned: 0, ...c };
+  return { ...base, total: base.queued + base.running + base.completed + base.failed + base.interrupted + base.pruned };
 };
 
 const run = (r: Partial<RunRecord>): RunRecord => ({
@@ -125,8 +126,8 @@ describe('timing', () => {
 
   it('takes the mean wall time of a completed trial from the configurations', () => {
     const configs = [
-      { configKey: 'a', settings: {}, trials: 2, completed: 2, wallMs: { n: 2, sum: 3000 }, metrics: {} },
-      { configKey: 'b', settings: {}, trials: 2, completed: 1, wallMs: { n: 1, sum: 42 }, metrics: {} },
+      { configKey: 'a', settings: {}, trials: 2, completed: 2, pruned: 0, wallMs: { n: 2, sum: 3000 }, metrics: {} },
+      { configKey: 'b', settings: {}, trials: 2, completed: 1, pruned: 1, wallMs: { n: 1, sum: 42 }, metrics: {} },
     ];
     expect(meanTrialMs(configs)).toBe(3042 / 3);
     expect(meanTrialMs([])).toBeUndefined();
@@ -162,5 +163,23 @@ describe('layout', () => {
   it('offers the swept settings that vary first for grouping', () => {
     const trials = [row({ anneal: 'constant', tau: 0.1 }, 0, {}), row({ anneal: 'constant', tau: 0.5 }, 0, {})];
     expect(groupings({ swept: ['anneal', 'tau'] }, configsOf(trials))).toEqual(['tau', 'anneal']);
+  });
+});
+
+describe('withTrialsToAsk', () => {
+  const sweep = (configText: string): SweepRecord => ({
+    id: 1, name: 's', configText, configHash: 'h', configPath: null, metric: { name: 'median_rank', goal: 'minimize' }, swept: ['lr'],
+    status: 'running', createdAt: '', updatedAt: '',
+  });
+  it('counts a bayes sweep\'s configurations not asked yet as queued: runCap × seeds in all', () => {
+    const now = counts({ completed: 3, running: 2, pruned: 1 });
+    expect(withTrialsToAsk(now, sweep('name: s\nmethod: bayes\nrunCap: 8\nseeds: 2\n'))).toEqual({ ...now, queued: 10, total: 16 });
+    expect(withTrialsToAsk(now, sweep('name: s\nmethod: bayes\nrunCap: 8\nseeds: [0, 5]\n')).total).toBe(16);
+  });
+  it('leaves other sweeps, a finished bayes sweep and an unreadable file as the store says', () => {
+    const now = counts({ completed: 6 });
+    expect(withTrialsToAsk(now, sweep('name: s\nmethod: random\nrunCap: 8\n'))).toBe(now);
+    expect(withTrialsToAsk(now, sweep('name: s\nmethod: bayes\nrunCap: 3\nseeds: 2\n'))).toBe(now);
+    expect(withTrialsToAsk(now, sweep('name: [\n'))).toBe(now);
   });
 });

@@ -4,6 +4,7 @@
  * Pure functions of a snapshot and the clock, so that every number on screen is tested without a terminal.
  */
 import type { Summary } from '@l2x/stats';
+import { parse as parseYaml } from 'yaml';
 import { settingsLabel } from './format.ts';
 import {
   describeKey,
@@ -275,10 +276,40 @@ export function groupings(sweep: Pick<SweepRecord, 'swept'>, configs: readonly C
   return [...names.filter((n) => distinct(n) > 1), ...names.filter((n) => distinct(n) <= 1)];
 }
 
+/** Trials a bayes sweep will have in all (runCap × seeds, from its sweep file), by sweep record; null for other sweeps. */
+const plannedBayes = new WeakMap<SweepRecord, number | null>();
+
+function bayesTrials(sweep: SweepRecord): number | null {
+  if (!plannedBayes.has(sweep)) {
+    let planned: number | null = null;
+    try {
+      const file = parseYaml(sweep.configText) as { method?: unknown; runCap?: unknown; seeds?: unknown } | null;
+      const seeds = typeof file?.seeds === 'number' ? file.seeds : Array.isArray(file?.seeds) ? file.seeds.length : 1;
+      if (file?.method === 'bayes' && typeof file.runCap === 'number') planned = file.runCap * seeds;
+    } catch {
+      planned = null; // a sweep file this build cannot read: count what the store holds
+    }
+    plannedBayes.set(sweep, planned);
+  }
+  return plannedBayes.get(sweep)!;
+}
+
+/**
+ * A bayes sweep asks for its configurations as it goes, so the store holds only those asked so far: the trials
+ * still to ask count as queued, and the progress line shows the whole sweep (runCap × seeds).
+ */
+export function withTrialsToAsk(counts: StatusCounts, sweep: SweepRecord): StatusCounts {
+  const planned = bayesTrials(sweep);
+  if (planned === null || planned <= counts.total) return counts;
+  return { ...counts, queued: counts.queued + planned - counts.total, total: planned };
+}
+
 /** A finished trial as one line of the log above the live view. */
 export interface FinishedEntry {
   key: string;
-  status: 'completed' | 'failed';
+  status: 'completed' | 'failed' | 'pruned';
+  /** Where a pruned trial stopped. */
+  step: number;
   label: string;
   seed: number;
   soft: number | null;
@@ -294,7 +325,8 @@ export function finishedEntry(trial: FinishedTrial, swept: readonly string[]): F
   const params = trial.params as Record<string, unknown>;
   return {
     key: trial.key,
-    status: trial.status === 'failed' ? 'failed' : 'completed',
+    status: trial.status === 'failed' || trial.status === 'pruned' ? trial.status : 'completed',
+    step: trial.step,
     label: settingsLabel(params, swept),
     seed: trial.seed,
     soft: trial.metrics.soft_acc ?? null,

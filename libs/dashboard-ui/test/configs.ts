@@ -29,6 +29,7 @@ export function configsOf(trials: readonly TestTrial[]): ConfigStats[] {
       settings: list[0]!.settings as Record<string, SettingValue>,
       trials: list.length,
       completed: done.length,
+      pruned: list.filter((t) => t.status === 'pruned').length,
       wallMs: { n: walls.length, sum: walls.reduce((a, b) => a + b, 0) },
       metrics: Object.fromEntries(names.map((name) => [name, momentsOf(done.map((t) => t.metrics[name]))])),
     };

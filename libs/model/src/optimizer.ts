@@ -15,17 +15,17 @@ export interface AdamWOptions {
 }
 
 export class AdamW {
-  private readonly m: Variable;
-  private readonly v: Variable;
-  private readonly lr: Tensor; // [P, 1]
-  private readonly decay: Tensor; // [P, 1]: 1 − lr·weightDecay
+  private m: Variable;
+  private v: Variable;
+  private lr: Tensor; // [P, 1]
+  private decay: Tensor; // [P, 1]: 1 − lr·weightDecay
   private readonly beta1: number;
   private readonly beta2: number;
   private readonly eps: number;
   private t = 0;
 
   constructor(
-    private readonly theta: Variable,
+    private theta: Variable,
     options: AdamWOptions,
   ) {
     this.beta1 = options.beta1 ?? 0.9;
@@ -52,6 +52,15 @@ export class AdamW {
       this.m.assign(m);
       this.v.assign(v);
     });
+  }
+
+  /** Keeps only these trials' rows (a pack that shrinks): `theta` is the parameters' variable with the same rows kept. */
+  keepRows(rows: readonly number[], theta: Variable): void {
+    const take = (t: Tensor) => tf.tidy(() => tf.gather(t, Array.from(rows), 0));
+    const kept = (t: Variable) => tf.tidy(() => tf.variable(tf.gather(t, Array.from(rows), 0), false)); // the tidy frees the gathered copy
+    const [m, v, lr, decay] = [kept(this.m), kept(this.v), take(this.lr), take(this.decay)];
+    tf.dispose([this.m, this.v, this.lr, this.decay]);
+    Object.assign(this, { m, v, lr, decay, theta });
   }
 
   dispose(): void {

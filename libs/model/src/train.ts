@@ -47,7 +47,11 @@ export interface TrainResult {
   packSize: number;
 }
 
-export type PackOutcome = { ok: true; result: TrainResult } | { ok: false; error: NonFiniteLossError };
+/** A trial's end: its result, its divergence, or the step where it was stopped (PackOptions.afterEval: pruned). */
+export type PackOutcome =
+  | { ok: true; result: TrainResult }
+  | { ok: false; error: NonFiniteLossError }
+  | { ok: false; error: null; stoppedAt: number };
 
 export interface TrainOptions {
   backend?: BackendName;
@@ -72,7 +76,15 @@ export interface PackOptions {
    * also on cpu, for tests) or `host` (the default elsewhere: JavaScript streams, the same on every backend).
    */
   random?: 'host' | 'device';
+  /**
+   * Called after each evaluation with the step and the pack indices of the trials still training; the trials it
+   * returns stop there (early termination): the pack leaves them, so the steps after cost only the others.
+   */
+  afterEval?: (step: number, training: readonly number[]) => Promise<readonly number[]> | readonly number[];
 }
+
+/** A fresh name for the parameters' variable (tf.variableGrads finds gradients by name). */
+const thetaName = () => `theta_${Date.now()}_${Math.random()}`;
 
 /** The held-out set is the same for every trial (drawn from this seed), so trials are compared on equal terms. */
 export const EVAL_SEED = 0x5eed;
@@ -121,12 +133,13 @@ export async function trainPack(input: Settings[], options: PackOptions = {}): P
       if (progressDue) run.reportProgress(step);
       if (evalDue) {
         await run.evaluate(step, settled!);
+        if (options.afterEval && step < steps) run.stop(await options.afterEval(step, run.training()), step);
         if (run.allFailed()) break;
       } else if (step % PROGRESS_EVERY === 0) {
         await new Promise((resolve) => setImmediate(resolve)); // let the UI, signals and timers run
       }
     }
-    return run.outcomes({ backend, kernels, tfjsVersion: version, device });
+    return run.outcomes({ backend, kernels, tfjsVersion: version, device }, pack.length);
   } finally {
     run?.dispose();
   }
@@ -152,6 +165,8 @@ interface TrialState {
   deviceNoise: DeviceStream;
   metrics: Metrics | null;
   failed: NonFiniteLossError | null;
+  /** The trial's index in the pack as given (rows shift when a pack shrinks). */
+  index: number;
 }
 
 /** Noise for one batch: from each trial's host stream, or drawn on the device from its device stream's next key. */
@@ -163,12 +178,14 @@ type Settled = [losses: ArrayLike<number>, firstBad: ArrayLike<number>];
 /** One pack in training: its tasks, parameters, optimiser, loss accumulators and held-out sets. */
 class PackRun {
   private readonly first: Settings;
-  private readonly trials: number;
-  private readonly tasks: Task[];
+  private trials: number;
+  private tasks: Task[];
   private readonly task: Task;
   private readonly spec: ModelSpec;
-  private readonly state: TrialState[];
-  private readonly evalSets: Batch[];
+  private state: TrialState[];
+  private evalSets: Batch[];
+  /** Trials stopped early, by pack index as given: the step where each stopped. */
+  private readonly stopped = new Map<number, number>();
   private readonly owned: Tensor[] = [];
   private readonly buffers = new Map<number, Float32Array>();
   private readonly reuseBuffers = tf.getBackend() === 'wasm'; // wasm copies uploads into its heap; cpu and tfjs-node keep the array
@@ -186,7 +203,7 @@ class PackRun {
   private trainMs = 0;
 
   constructor(
-    private readonly pack: Settings[],
+    private pack: Settings[],
     private readonly emit: (event: PackEvent) => void,
     /** Gumbel noise and dropout masks drawn on the device (PackOptions.random) rather than uploaded from host streams. */
     private readonly onDevice: boolean,
@@ -205,7 +222,9 @@ class PackRun {
       deviceNoise: new DeviceStream(settings.seed, STREAMS.noise),
       metrics: null,
       failed: null,
+      index: 0,
     }));
+    this.state.forEach((s, p) => (s.index = p));
     this.evalSets = this.tasks.map((t) => heldOut(t, this.first.evalSize));
     this.withAux = pack.some((s) => s.auxWeight > 0);
     this.lossSum = tf.zeros([this.trials]);
@@ -220,18 +239,18 @@ class PackRun {
     const n = paramCount(spec);
     const init = new Float32Array(trials * n);
     this.state.forEach((s, p) => init.set(initialParams(spec, Rng.stream(s.settings.seed, 'init')), p * n));
-    this.theta = own(tf.tidy(() => tf.variable(tf.tensor2d(init, [trials, n]), true, `theta_${Date.now()}_${Math.random()}`)));
+    this.theta = tf.tidy(() => tf.variable(tf.tensor2d(init, [trials, n]), true, thetaName()));
     this.optimizer = new AdamW(this.theta, { lr: pack.map((s) => s.lr), weightDecay: pack.map((s) => s.weightDecay) });
     const kMax = Math.max(...pack.map((s) => s.k));
-    this.kValues = own(tf.tensor1d(pack.map((s) => s.k)));
-    this.kMask = own(tf.tensor4d(pack.flatMap((s) => Array.from({ length: kMax }, (_, j) => (j < s.k ? 1 : 0))), [trials, 1, kMax, 1]));
-    this.auxWeight = own(tf.tensor1d(pack.map((s) => s.auxWeight)));
+    this.kValues = tf.tensor1d(pack.map((s) => s.k));
+    this.kMask = tf.tensor4d(pack.flatMap((s) => Array.from({ length: kMax }, (_, j) => (j < s.k ? 1 : 0))), [trials, 1, kMax, 1]);
+    this.auxWeight = tf.tensor1d(pack.map((s) => s.auxWeight));
     const l2 = l2Coefficients(spec);
     if (l2) this.l2 = own(tf.tensor2d(l2, [1, n]));
     if (spec.input === 'features') {
       const w = MLP.approximator;
       const start = Array.from({ length: MLP.bnLayers }, () => [new Array<number>(w).fill(0), new Array<number>(w).fill(1)]).flat(2); // mean 0, variance 1
-      this.moving = own(tf.tidy(() => tf.variable(tf.tensor2d(new Array(trials).fill(start).flat(), [trials, start.length]), false))); // the tidy frees the initial value
+      this.moving = tf.tidy(() => tf.variable(tf.tensor2d(new Array(trials).fill(start).flat(), [trials, start.length]), false)); // the tidy frees the initial value
     }
   }
 
@@ -351,11 +370,45 @@ class PackRun {
 
   reportProgress(step: number): void {
     const steps = this.first.steps;
-    this.state.forEach((s, p) => !s.failed && this.emit({ type: 'progress', trial: p, step, steps }));
+    this.state.forEach((s) => !s.failed && this.emit({ type: 'progress', trial: s.index, step, steps }));
   }
 
+  /** Whether no trial is left training (every one failed or was stopped). */
   allFailed(): boolean {
     return this.state.every((s) => s.failed);
+  }
+
+  /** Pack indices (as given) of the trials still training. */
+  training(): number[] {
+    return this.state.filter((s) => !s.failed).map((s) => s.index);
+  }
+
+  /**
+   * Stops these trials (pack indices as given) at `step`: the pack shrinks to the others (their rows of the
+   * parameters, optimiser state, moving averages and per-trial tensors), so later steps cost only them.
+   */
+  stop(indices: readonly number[], step: number): void {
+    const leaving = new Set(indices.filter((i) => this.state.some((s) => s.index === i && !s.failed)));
+    if (leaving.size === 0) return;
+    for (const i of leaving) this.stopped.set(i, step);
+    const rows = this.state.flatMap((s, p) => (leaving.has(s.index) ? [] : [p]));
+    const pick = <T>(items: T[]) => rows.map((p) => items[p]!);
+    [this.pack, this.tasks, this.state, this.evalSets] = [pick(this.pack), pick(this.tasks), pick(this.state), pick(this.evalSets)];
+    this.trials = rows.length;
+    if (rows.length === 0) return; // nothing left: trainPack stops (allFailed)
+    const gather = (t: Tensor) => tf.tidy(() => tf.gather(t, rows, 0));
+    const theta = tf.tidy(() => tf.variable(tf.gather(this.theta, rows, 0), true, thetaName()));
+    this.optimizer!.keepRows(rows, theta);
+    this.theta.dispose();
+    this.theta = theta;
+    if (this.moving) {
+      const moving = tf.tidy(() => tf.variable(tf.gather(this.moving!, rows, 0), false));
+      this.moving.dispose();
+      this.moving = moving;
+    }
+    const [kValues, kMask, auxWeight, lossSum, firstBad] = [this.kValues, this.kMask, this.auxWeight, this.lossSum, this.firstBad].map(gather);
+    tf.dispose([this.kValues, this.kMask, this.auxWeight, this.lossSum, this.firstBad]);
+    Object.assign(this, { kValues: kValues!, kMask: kMask!, auxWeight: auxWeight!, lossSum: lossSum!, firstBad: firstBad! });
   }
 
   /** The metrics on the held-out set (in chunks), reported per trial; a trial whose loss went non-finite fails. */
@@ -383,7 +436,7 @@ class PackRun {
         mask_distinct: at('mask_distinct'),
         ...explanation,
       };
-      this.emit({ type: 'eval', trial: p, step, tau: taus[p]!, metrics: s.metrics });
+      this.emit({ type: 'eval', trial: s.index, step, tau: taus[p]!, metrics: s.metrics });
     });
     this.lossSum.dispose();
     this.lossSum = tf.zeros([this.trials]);
@@ -432,19 +485,23 @@ class PackRun {
   }
 
   /** Each trial's result (what ran it, from trainPack, and its last metrics), or its failure. */
-  outcomes(ran: Pick<TrainResult, 'backend' | 'kernels' | 'tfjsVersion' | 'device'>): PackOutcome[] {
+  outcomes(ran: Pick<TrainResult, 'backend' | 'kernels' | 'tfjsVersion' | 'device'>, size: number): PackOutcome[] {
     const { steps } = this.first;
-    const { trainMs, trials } = this;
-    return this.state.map((s): PackOutcome => {
+    const { trainMs } = this;
+    return Array.from({ length: size }, (_, index): PackOutcome => {
+      const stoppedAt = this.stopped.get(index);
+      if (stoppedAt !== undefined) return { ok: false, error: null, stoppedAt };
+      const s = this.state.find((t) => t.index === index)!;
       if (s.failed) return { ok: false, error: s.failed };
-      return { ok: true, result: { ...ran, metrics: s.metrics!, steps, trainMs, msPerStep: trainMs / steps, packSize: trials } };
+      return { ok: true, result: { ...ran, metrics: s.metrics!, steps, trainMs, msPerStep: trainMs / steps, packSize: size } };
     });
   }
 
   dispose(): void {
     releaseHeld();
     this.optimizer?.dispose();
-    tf.dispose([...this.owned, this.lossSum, this.firstBad]);
+    tf.dispose([...this.owned, this.theta, this.kValues, this.kMask, this.auxWeight, this.lossSum, this.firstBad]);
+    if (this.moving) this.moving.dispose();
   }
 }
 

@@ -94,7 +94,39 @@ describe('packed training', () => {
     const outcomes = await trainPack([pack[0]!, parseSettings({ ...base, seed: 5, auxWeight: 1e39 })], { backend: 'wasm' });
     expect(outcomes[0]!.ok).toBe(true);
     expect(outcomes[1]!.ok).toBe(false);
-    if (!outcomes[1]!.ok) expect(outcomes[1]!.error.name).toBe('NonFiniteLossError');
+    if (!outcomes[1]!.ok) expect(outcomes[1]!.error?.name).toBe('NonFiniteLossError');
+  }, 30_000);
+
+  for (const [task, settings] of [
+    ['majority', pack],
+    ['switch (L2X\'s MLPs, batch norm)', [1, 2, 3].map((seed) => parseSettings({ task: 'switch', batchSize: 50, steps: 30, evalEvery: 10, evalSize: 200, seed, lr: 1e-3 * seed }))],
+  ] as const)
+    it(`a trial stopped after an evaluation leaves its pack; the others still match themselves alone (${task})`, async () => {
+      const evals: PackEvent[] = [];
+      const asked: [number, number[]][] = [];
+      const outcomes = await trainPack([...settings], {
+        backend: 'wasm',
+        onEvent: (e) => e.type === 'eval' && evals.push(e),
+        afterEval: (step, training) => (asked.push([step, [...training]]), step === settings[0]!.evalEvery ? [1] : []),
+      });
+      const every = settings[0]!.evalEvery;
+      expect(asked[0]).toEqual([every, [0, 1, 2]]);
+      expect(asked.slice(1).map(([, training]) => training)).toEqual(asked.slice(1).map(() => [0, 2])); // not asked after the last step
+      expect(outcomes[1]).toEqual({ ok: false, error: null, stoppedAt: every });
+      expect(evals.filter((e) => e.trial === 1).map((e) => (e.type === 'eval' ? e.step : -1))).toEqual([every]); // its curve ends where it stopped
+      for (const i of [0, 2]) {
+        const outcome = outcomes[i]!;
+        if (!outcome.ok) throw outcome.error;
+        expectSameMetrics(outcome.result.metrics, (await train(settings[i]!, { backend: 'wasm' })).metrics);
+      }
+    }, 120_000);
+
+  it('a pack whose every trial is stopped ends at that evaluation', async () => {
+    let steps = 0;
+    const outcomes = await trainPack([pack[0]!], { backend: 'wasm', onEvent: (e) => e.type === 'progress' && (steps = e.step), afterEval: () => [0] });
+    expect(outcomes).toEqual([{ ok: false, error: null, stoppedAt: pack[0]!.evalEvery }]);
+    expect(steps).toBeGreaterThan(0);
+    expect(steps).toBeLessThanOrEqual(pack[0]!.evalEvery); // no step after it
   }, 30_000);
 
   it('refuses trials whose shapes differ', async () => {

@@ -68,9 +68,9 @@ export function metricOf(row: ReportRow, metric: MetricName): Summary {
   return row.metrics[metric] ?? NO_SUMMARY;
 }
 
-/** `4 queued, 1 running, 2 failed`: the non-zero counts other than completed. */
+/** `4 queued, 1 running, 2 failed, 3 pruned`: the non-zero counts other than completed. */
 export function describeCounts(counts: StatusCounts): string {
-  const parts = (['queued', 'running', 'interrupted', 'failed'] as const).filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`);
+  const parts = (['queued', 'running', 'interrupted', 'failed', 'pruned'] as const).filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`);
   return parts.join(', ');
 }
 
@@ -132,9 +132,13 @@ export function aggregate(data: SweepData, options: AggregateOptions = {}): Repo
         `this report covers the completed ones${sweep.status === 'running' ? '' : `; resume with ${runHint(sweep)}`}`,
     );
   }
-  const missing = allConfigs - completedConfigs;
+  // A configuration whose every trial was pruned never completes: it is named apart from those still to come.
+  const prunedOnly = data.configs.filter((c) => c.completed === 0 && c.pruned === c.trials).length;
+  const missing = allConfigs - completedConfigs - prunedOnly;
   if (missing > 0)
     notes.push(`${missing} of ${allConfigs} configurations ${missing === 1 ? 'has' : 'have'} no completed trial yet and ${missing === 1 ? 'is' : 'are'} not in the table`);
+  if (prunedOnly > 0)
+    notes.push(`${prunedOnly} of ${allConfigs} configurations ${prunedOnly === 1 ? 'was' : 'were'} stopped early (pruned) and ${prunedOnly === 1 ? 'is' : 'are'} not in the table: see "Pruned trials"`);
   if (counts.failed > 0)
     notes.push(`${counts.failed} failed trial${counts.failed === 1 ? ' is' : 's are'} left out (trial_summary's error column says why)`);
   if (by && rows.length === 1)

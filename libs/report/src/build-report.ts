@@ -9,6 +9,7 @@ import { compareTables, type Comparison } from './compare.ts';
 import { CURVE_LIMIT, loadCurves, type TableCurves } from './curves.ts';
 import { checkGroupBy } from './report-options.ts';
 import { loadSweepData, type SweepData } from './report-reader.ts';
+import { loadHistory, type SearchHistory } from './search-history.ts';
 
 export interface ReportOptions {
   sweep: string;
@@ -28,6 +29,8 @@ export interface Report {
   comparison: Comparison | null;
   /** The curves of each table's best rows, in the order of `tables` (empty with `curves: false`). */
   curves: TableCurves[];
+  /** One sweep's trials in the order they were made (its pruned ones, and a bayes sweep's search plot); null when compared. */
+  history: SearchHistory | null;
 }
 
 function otherSweep(reader: ResultsReader, name: string, first: SweepRecord): SweepRecord {
@@ -59,7 +62,7 @@ export function buildReport(reader: ResultsReader, options: ReportOptions): Repo
 
   if (!second) {
     const table = aggregate(load(first, []), { by });
-    return { tables: [table], comparison: null, curves: curvesOf([table]) };
+    return { tables: [table], comparison: null, curves: curvesOf([table]), history: loadHistory(reader, first) };
   }
   // Side by side: both tables keyed on the settings that tell either sweep's configurations apart.
   let a = load(first, second.swept);
@@ -75,5 +78,6 @@ export function buildReport(reader: ResultsReader, options: ReportOptions): Repo
     tables: [left, right],
     comparison: compareTables(left, right),
     curves: curvesOf([left, right]),
+    history: null,
   };
 }

@@ -6,6 +6,7 @@ import type { MetricName } from '@l2x/model/config';
 import { formatSummary } from '@l2x/stats';
 import { metricOf, type ReportRow, type ReportTable } from './aggregate.ts';
 import type { Report } from './build-report.ts';
+import { prunedLabel, type SearchHistory } from './search-history.ts';
 import type { Comparison } from './compare.ts';
 import { showSetting } from '@l2x/store';
 
@@ -33,7 +34,7 @@ function stateLine(table: ReportTable): string {
   const { counts, sweep, configurations } = table;
   const parts = [
     `metric **${sweep.metric.name}** (${sweep.metric.goal})`,
-    `${counts.completed} of ${counts.total} trials completed`,
+    `${counts.completed} of ${counts.total} trials completed${counts.pruned ? `, ${counts.pruned} pruned` : ''}`,
     `${configurations.total} configuration${configurations.total === 1 ? '' : 's'}`,
     table.groupBy ? `grouped by **${table.groupBy}** (n counts trials: seeds × configurations)` : 'one row per configuration (n counts seeds)',
   ];
@@ -60,7 +61,7 @@ function notesBlock(table: ReportTable): string[] {
 
 const FOOTNOTE =
   'Cells: mean ± half-width of the 95% confidence interval (Student t, n − 1 degrees of freedom) over the completed trials; ' +
-  'a cell without ± has a single value. Failed, queued and running trials are left out.';
+  'a cell without ± has a single value. Failed, pruned, queued and running trials are left out.';
 
 function sweepTable(table: ReportTable): string {
   const header = ['rank', ...table.keySettings, ...(table.groupBy ? ['configs'] : []), 'n', ...table.metrics];
@@ -136,7 +137,24 @@ function compared(comparison: Comparison): string {
   ].join('\n');
 }
 
+/** The trials early termination stopped: not in the table (it aggregates completed trials), listed here apart. */
+function prunedSection(history: SearchHistory): string {
+  if (history.pruned.length === 0) return '';
+  const { sweep } = history;
+  const rows = history.pruned.map((p) => [String(p.trial), prunedLabel(p, sweep.swept), String(p.step), p.value === null ? '–' : p.value.toFixed(3)]);
+  return [
+    '',
+    '',
+    `## Pruned trials (${history.pruned.length})`,
+    '',
+    'Stopped early by the sweep\'s `early_terminate`; their curves end at the step they reached.',
+    '',
+    markdownTable(['trial', 'settings', 'stopped at step', `${sweep.metric.name} there`], rows, [true, false, true, true]),
+  ].join('\n');
+}
+
 /** The report as a Markdown document (no plots: index.md adds them). */
 export function formatMarkdown(report: Report): string {
-  return `${report.comparison ? compared(report.comparison) : single(report.tables[0])}\n`;
+  const body = report.comparison ? compared(report.comparison) : single(report.tables[0]);
+  return `${body}${report.history ? prunedSection(report.history) : ''}\n`;
 }

@@ -14,6 +14,7 @@ import { compareSettings, describeKey, showSetting, type SettingValue } from '@l
 import { describeCounts, metricOf, type ReportTable } from './aggregate.ts';
 import type { Report } from './build-report.ts';
 import { accuracySpec, curvesSpec } from './plot-specs.ts';
+import { historySpec } from './search-history.ts';
 
 /** The mark group a parallel-coordinates line is drawn in (an SVG `<g class="parallel_marks">`). */
 export const PARALLEL_MARKS = 'parallel';
@@ -145,6 +146,11 @@ function tableHtml(table: ReportTable): string {
   ].join('\n');
 }
 
+/** The search plot (metric by trial with the best so far, and by each swept setting) of a single bayes sweep with results. */
+export function searchSpec(report: Report): TopLevelSpec | null {
+  return report.history && !report.comparison && sweepMethod(report.tables[0]) === 'bayes' ? historySpec(report.history) : null;
+}
+
 /** The plots of a report, by element id. */
 export function htmlSpecs(report: Report): Record<string, TopLevelSpec> {
   const specs: Record<string, TopLevelSpec> = { accuracy: accuracySpec(report.tables) };
@@ -154,6 +160,8 @@ export function htmlSpecs(report: Report): Record<string, TopLevelSpec> {
     const method = sweepMethod(table);
     if (method !== undefined && method !== 'grid' && table.keySettings.length > 0 && !table.groupBy) specs[`parallel-${i}`] = parallelSpec(table);
   });
+  const search = searchSpec(report);
+  if (search) specs.search = search;
   return specs;
 }
 

@@ -12,3 +12,4 @@ export { accuracySpec, curvesSpec, ACCURACY_LIMIT, ACCURACY_METRICS, MARK_NAMES 
 export { renderSvg, renderPng, renderPngAsync } from './render-plot.ts';
 export { renderPlots, writeReport, indexMarkdown, defaultReportDir, type ReportPlots, type RenderedPlot, type WrittenReport } from './report-files.ts';
 export { formatHtml, htmlSpecs, parallelSpec, sweepMethod, PARALLEL_MARKS } from './html-report.ts';
+export { loadHistory, historySpec, type SearchHistory, type HistoryPoint } from './search-history.ts';

@@ -12,6 +12,7 @@ import { formatMarkdown } from './format-markdown.ts';
 import { formatHtml } from './html-report.ts';
 import { accuracySpec, curvesSpec } from './plot-specs.ts';
 import { renderPngAsync, renderSvg } from './render-plot.ts';
+import { searchSpec } from './html-report.ts';
 
 export interface RenderedPlot {
   svg: string;
@@ -22,6 +23,8 @@ export interface ReportPlots {
   accuracy: RenderedPlot;
   /** Null when no trial recorded a curve. */
   curves: RenderedPlot | null;
+  /** A bayes sweep's search: metric by trial with the best so far, and by each swept setting; null for other sweeps. */
+  search: RenderedPlot | null;
 }
 
 /** Both plots: each PNG is rasterized off the main thread while Vega draws the next SVG. */
@@ -31,9 +34,12 @@ export async function renderPlots(report: Report): Promise<ReportPlots> {
   const accuracyPng = renderPngAsync(accuracySvg);
   const curvesSvg = curves ? await renderSvg(curves) : null;
   const curvesPng = curvesSvg ? renderPngAsync(curvesSvg) : null;
+  const search = searchSpec(report);
+  const searchSvg = search ? await renderSvg(search) : null;
   return {
     accuracy: { svg: accuracySvg, png: await accuracyPng },
     curves: curvesSvg && curvesPng ? { svg: curvesSvg, png: await curvesPng } : null,
+    search: searchSvg ? { svg: searchSvg, png: await renderPngAsync(searchSvg) } : null,
   };
 }
 
@@ -61,6 +67,9 @@ export function indexMarkdown(report: Report, plots: ReportPlots, command?: stri
     ...(plots.curves
       ? ['![Hard accuracy and precision at each evaluation step, one line per row of the table](curves.svg)', '', '[PNG](curves.png)']
       : ['No trial recorded training curves (metric points), so there is no curves plot.']),
+    ...(plots.search
+      ? ['', '### The search', '', `![${report.tables[0].sweep.metric.name} by trial with the best so far, and by each swept setting](search.svg)`, '', '[PNG](search.png)']
+      : []),
     '',
     '## Files',
     '',
@@ -88,6 +97,7 @@ export async function writeReport(report: Report, dir: string, options: { comman
     'accuracy.svg': plots.accuracy.svg,
     'accuracy.png': plots.accuracy.png,
     ...(plots.curves ? { 'curves.svg': plots.curves.svg, 'curves.png': plots.curves.png } : {}),
+    ...(plots.search ? { 'search.svg': plots.search.svg, 'search.png': plots.search.png } : {}),
     'summary.csv': formatCsv(report),
     'summary.json': formatJson(report),
   };
@@ -96,6 +106,7 @@ export async function writeReport(report: Report, dir: string, options: { comman
     for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
     // A curves plot from an earlier report would no longer match index.md.
     if (!plots.curves) for (const name of ['curves.svg', 'curves.png']) rmSync(join(dir, name), { force: true });
+    if (!plots.search) for (const name of ['search.svg', 'search.png']) rmSync(join(dir, name), { force: true });
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === 'EACCES' || code === 'EPERM' || code === 'ENOTDIR' || code === 'EROFS' || code === 'EEXIST')

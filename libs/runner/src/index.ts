@@ -2,3 +2,4 @@ export { runSweep, type RunOptions, type RunSummary, type RunnerEvent } from './
 export { planResources, detectGpus, detectCudaDevices, visibleCudaDevices, autoCpuWorkers, type GpuInventory, type CudaDevice, type ResourcePlan, type WorkerSlot, type PackBudget } from './resources.ts';
 export { planJobs, autoPackSize, type Job } from './jobs.ts';
 export type { ParentMessage, WorkerMessage, JobTrial } from './protocol.ts';
+export { askNext, judge, observationsOf, sweepPruner } from './search.ts';

@@ -11,7 +11,14 @@ export interface JobTrial {
   settings: Settings;
 }
 
-export type ParentMessage = { type: 'run'; jobId: number; backend: BackendName; kernels: KernelChoice; trials: JobTrial[] } | { type: 'stop' };
+/**
+ * `run` with `judged` (the sweep has early_terminate): after each evaluation the worker reports `evaluated` and
+ * waits for the parent's `verdict`, the trials that stop there (pruned).
+ */
+export type ParentMessage =
+  | { type: 'run'; jobId: number; backend: BackendName; kernels: KernelChoice; trials: JobTrial[]; judged: boolean }
+  | { type: 'verdict'; jobId: number; step: number; stop: number[] }
+  | { type: 'stop' };
 
 export type WorkerMessage =
   | { type: 'ready'; pid: number }
@@ -20,4 +27,5 @@ export type WorkerMessage =
   | { type: 'eval'; jobId: number; trialId: number; step: number; tau: number; metrics: Metrics }
   | { type: 'completed'; jobId: number; trialId: number; backend: string; kernels: string; metrics: Metrics; trainMs: number }
   | { type: 'failed'; jobId: number; trialId: number; error: string; backend?: string }
+  | { type: 'evaluated'; jobId: number; step: number; trialIds: number[] }
   | { type: 'idle'; jobId: number };

@@ -16,6 +16,7 @@ import { kernelChoiceFromEnv, kernelsLabel, resolveKernels, unavailableReason, t
 import type { ResultsStore, RunEnvironment, SweepRecord, TrialRecord } from '@l2x/store';
 import { expandSweep, type LoadedSweep } from '@l2x/sweep';
 import { planJobs, type Job } from './jobs.ts';
+import { askNext, judge, sweepPruner } from './search.ts';
 import type { ParentMessage, WorkerMessage } from './protocol.ts';
 import { detectGpus, planResources, type GpuInventory, type ResourcePlan, type WorkerSlot } from './resources.ts';
 
@@ -34,6 +35,7 @@ export type RunnerEvent =
       kernels: { label: string; note: string };
     }
   | { type: 'trial-started'; trial: TrialRecord; worker: number }
+  /** A trial ended: completed, failed, or pruned (stopped early by early_terminate). */
   | { type: 'trial-finished'; trial: TrialRecord; metrics: Record<string, number | null> }
   | { type: 'worker-lost'; worker: number; reason: string }
   /** A worker's first job started: the backend and device it runs on, and why `auto` passed over the others. */
@@ -71,6 +73,7 @@ export interface RunSummary {
   completed: number;
   failed: number;
   interrupted: number;
+  pruned: number;
   total: number;
 }
 
@@ -119,8 +122,11 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
   const staleMs = options.staleMs ?? 6 * heartbeatMs;
   const emit = options.onEvent ?? (() => {});
 
-  // Plan: the sweep row, its trials, what earlier runs left behind. All before any worker starts.
-  const planned = expandSweep(spec);
+  // Plan: the sweep row, its trials, what earlier runs left behind. All before any worker starts. A bayes sweep
+  // plans nothing ahead: each configuration is asked of its sampler when a worker is free (askMore).
+  const bayes = spec.method === 'bayes';
+  const planned = bayes ? [] : expandSweep(spec);
+  const pruner = sweepPruner(spec);
   const { sweep, configChanged } = store.ensureSweep({
     name: spec.name,
     configText: loaded.text,
@@ -152,9 +158,27 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
     ...options.env,
   });
   const plannedKeys = new Set(planned.map((t) => t.key));
-  const pending = store.pendingTrials(sweep.id).filter((t) => plannedKeys.has(t.key));
+  const pending = store.pendingTrials(sweep.id).filter((t) => bayes || plannedKeys.has(t.key));
   const queue: Job[] = planJobs(pending, spec.resources.pack, plan.slots.length, plan.packBudget);
-  emit({ type: 'planned', sweep, runId, total: store.counts(sweep.id).total, added, pending: pending.length, reclaimed, configChanged, plan, kernels });
+  let exhausted = !bayes;
+  /** A bayes sweep's next configuration, queued as a job of its seeds; false when runCap is reached or the space is spent. */
+  const askMore = (): boolean => {
+    if (exhausted) return false;
+    const next = askNext(store, sweep.id, spec);
+    if (next.length === 0 || store.addTrials(sweep.id, next) === 0) {
+      exhausted = true;
+      return false;
+    }
+    const keys = new Set(next.map((t) => t.key));
+    queue.push(...planJobs(store.pendingTrials(sweep.id).filter((t) => keys.has(t.key)), spec.resources.pack, 1, plan.packBudget));
+    return true;
+  };
+  const hasWork = () => queue.length > 0 || !exhausted;
+  // A bayes sweep's configurations still to ask (runCap less those in the store), each once per seed.
+  const toAsk = bayes ? Math.max(0, (spec.runCap ?? 0) - new Set(store.trialOutcomes(sweep.id, spec.metric.name).map((t) => t.configKey)).size) : 0;
+  const lastEval = new Map<number, { step: number; metrics: Record<string, number> }>(); // trialId → its latest evaluation
+  const toRun = pending.length + toAsk * spec.seeds.length;
+  emit({ type: 'planned', sweep, runId, total: store.counts(sweep.id).total + toAsk * spec.seeds.length, added, pending: toRun, reclaimed, configChanged, plan, kernels });
 
   const workers = new Map<number, Worker>();
   const running = new Map<number, Worker>(); // trialId → worker
@@ -173,17 +197,20 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
   const heartbeatTimer = setInterval(() => store.heartbeat([...running.keys()]), heartbeatMs);
 
   const checkDone = () => {
-    if (workers.size === 0 && (stopping || queue.length === 0)) finish();
+    if (workers.size === 0 && (stopping || !hasWork())) finish();
   };
 
   const dispatch = (worker: Worker) => {
-    while (!stopping && queue.length > 0) {
+    while (!stopping && (queue.length > 0 || askMore())) {
       const job = queue.shift()!;
       const claimed = job.trials.filter((t) => store.claimTrial(t.id, { runId, worker: worker.slot.index, device: worker.slot.device }));
       if (claimed.length === 0) continue; // another sweeper took them
       worker.job = { ...job, trials: claimed };
       for (const t of claimed) running.set(t.id, worker);
-      const message: ParentMessage = { type: 'run', jobId: ++jobIds, backend: plan.backend, kernels: kernelChoice, trials: claimed.map((t) => ({ trialId: t.id, settings: t.settings })) };
+      const message: ParentMessage = {
+        type: 'run', jobId: ++jobIds, backend: plan.backend, kernels: kernelChoice, judged: pruner !== null,
+        trials: claimed.map((t) => ({ trialId: t.id, settings: t.settings })),
+      };
       worker.child.send(message);
       // Sent before telling anyone: a listener that stops the sweep now reaches a worker that has the job.
       for (const t of claimed) emit({ type: 'trial-started', trial: store.trial(t.id), worker: worker.slot.index });
@@ -196,7 +223,19 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
   const finished = (trialId: number) => {
     running.delete(trialId);
     progress.delete(trialId);
+    lastEval.delete(trialId);
     emit({ type: 'trial-finished', trial: store.trial(trialId), metrics: store.finalMetrics(trialId) });
+  };
+
+  /** A judged job evaluated: the pruner decides against every curve in the store; the stopped trials are stored pruned. */
+  const evaluated = (worker: Worker, jobId: number, step: number, trialIds: readonly number[]) => {
+    const live = trialIds.filter((id) => running.get(id) === worker);
+    const stop = pruner && !stopping ? judge(store, sweep.id, spec, pruner, live, step) : [];
+    for (const id of stop) {
+      store.pruneTrial(id, { step, metrics: lastEval.get(id)?.metrics ?? {} });
+      finished(id);
+    }
+    if (worker.child.connected) worker.child.send({ type: 'verdict', jobId, step, stop } satisfies ParentMessage);
   };
 
   const onMessage = (worker: Worker, message: WorkerMessage) => {
@@ -219,7 +258,12 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
         progress.set(message.trialId, message.step);
         break;
       case 'eval':
+        if (running.get(message.trialId) !== worker) break; // pruned already: its curve ends where it stopped
         store.recordPoints(message.trialId, message.step, { ...message.metrics, tau: message.tau });
+        lastEval.set(message.trialId, { step: message.step, metrics: message.metrics });
+        break;
+      case 'evaluated':
+        evaluated(worker, message.jobId, message.step, message.trialIds);
         break;
       case 'completed':
         progress.delete(message.trialId);
@@ -268,7 +312,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
         for (const id of lost) running.delete(id);
       }
       // A worker that died before taking any job would die again: do not respawn it forever.
-      if (!stopping && queue.length > 0 && worker.ready) spawnWorker(slot);
+      if (!stopping && hasWork() && worker.ready) spawnWorker(slot);
       else if (!stopping && queue.length > 0 && workers.size === 0) {
         const last = worker.stderr.trim().split('\n').filter(Boolean).pop() ?? `exit ${signal ?? code}`;
         for (const job of queue.splice(0))
@@ -299,8 +343,10 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
   };
   options.signal?.addEventListener('abort', stop, { once: true });
 
-  if (stopping || queue.length === 0) finish();
-  else for (const slot of plan.slots.slice(0, Math.max(1, Math.min(plan.slots.length, queue.length)))) spawnWorker(slot);
+  // A bayes sweep may use every slot until runCap: each free worker asks for its own configuration.
+  const startable = queue.length + toAsk;
+  if (stopping || startable === 0) finish();
+  else for (const slot of plan.slots.slice(0, Math.max(1, Math.min(plan.slots.length, startable)))) spawnWorker(slot);
 
   try {
     await done;
@@ -316,5 +362,8 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
   const status = stopping ? 'interrupted' : counts.failed > 0 ? 'failed' : 'completed';
   store.finishRun(runId, status);
   store.setSweepStatus(sweep.id, counts.queued + counts.interrupted + counts.running > 0 && status !== 'failed' ? 'interrupted' : status);
-  return { sweepId: sweep.id, runId, status, completed: counts.completed, failed: counts.failed, interrupted: counts.interrupted, total: counts.total };
+  return {
+    sweepId: sweep.id, runId, status, completed: counts.completed, failed: counts.failed, interrupted: counts.interrupted, pruned: counts.pruned,
+    total: counts.total,
+  };
 }

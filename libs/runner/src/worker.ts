@@ -18,6 +18,21 @@ function describe(error: unknown): string {
 }
 
 let abort = new AbortController();
+/** The parent's answer to the `evaluated` message of the running job, when it comes. */
+let verdict: ((stop: number[]) => void) | null = null;
+
+/** After an evaluation of a judged job: tell the parent which trials reported, and wait for the ones that stop. */
+function askVerdict(message: RunMessage, step: number, training: readonly number[]): Promise<number[]> {
+  const trialIds = training.map((i) => message.trials[i]!.trialId);
+  return new Promise<number[]>((resolve) => {
+    verdict = (stop) => {
+      verdict = null;
+      resolve(training.filter((i) => stop.includes(message.trials[i]!.trialId)));
+    };
+    abort.signal.addEventListener('abort', () => verdict?.([]), { once: true });
+    send({ type: 'evaluated', jobId: message.jobId, step, trialIds });
+  });
+}
 
 /**
  * A job's trials, trained together by `trainPack` (one trial is a pack of one). A diverging trial fails alone;
@@ -33,10 +48,17 @@ async function runPack(message: RunMessage): Promise<void> {
   try {
     const outcomes = await trainPack(
       trials.map((t) => t.settings),
-      { backend: message.backend, kernels: message.kernels, signal: abort.signal, onEvent },
+      {
+        backend: message.backend,
+        kernels: message.kernels,
+        signal: abort.signal,
+        onEvent,
+        ...(message.judged && { afterEval: (step: number, training: readonly number[]) => askVerdict(message, step, training) }),
+      },
     );
     outcomes.forEach((outcome, i) => {
       const trialId = trials[i]!.trialId;
+      if (!outcome.ok && outcome.error === null) return; // pruned: the parent stored it when it said so
       if (outcome.ok)
         send({ type: 'completed', jobId, trialId, backend: outcome.result.backend, kernels: outcome.result.kernels, metrics: outcome.result.metrics, trainMs: outcome.result.trainMs });
       else send({ type: 'failed', jobId, trialId, error: describe(outcome.error), ...(resolved ? { backend: resolved } : {}) });
@@ -64,6 +86,7 @@ process.on('SIGINT', () => {});
 process.on('disconnect', () => process.exit(0));
 process.on('message', (message: ParentMessage) => {
   if (message.type === 'run') void runJob(message);
+  else if (message.type === 'verdict') verdict?.(message.stop);
   else if (message.type === 'stop') abort.abort();
 });
 send({ type: 'ready', pid: process.pid });

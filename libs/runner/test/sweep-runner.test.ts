@@ -95,4 +95,54 @@ describe('runSweep', () => {
       for (const name of ['soft_acc', 'hard_acc', 'precision', 'loss'] as const) expect(row[name] as number).toBeCloseTo(b[i]![name] as number, 4);
     });
   }, 120_000);
+
+  it('runs a bayes sweep: runCap distinct configurations asked one at a time, then a re-run asks nothing more', async () => {
+    const yaml = `name: tpe\nmethod: bayes\nrunCap: 6\nbayes: { nStartupTrials: 3 }\nmetric: { name: median_rank }\n` +
+      `trial: { task: xor, steps: 20, evalEvery: 10, evalSize: 200, batchSize: 50 }\nresources: { backend: wasm, workers: 2 }\n` +
+      `parameters:\n  lr: { distribution: log_uniform_values, min: 1.0e-4, max: 1.0e-1 }\n  sampler: { values: [gumbel-max, straight-through] }\n`;
+    const summary = await runSweep({ store, sweep: inline(yaml), env });
+    expect(summary).toMatchObject({ status: 'completed', completed: 6, total: 6 });
+    const rows = store.trialSummary('tpe', ['lr', 'sampler', 'median_rank']);
+    expect(new Set(rows.map((r) => `${r.lr}/${r.sampler}`)).size).toBe(6);
+    for (const row of rows) expect(row.median_rank).toEqual(expect.any(Number));
+    const again = await runSweep({ store, sweep: inline(yaml), env });
+    expect(again).toMatchObject({ status: 'completed', completed: 6, total: 6 });
+  }, 120_000);
+
+  it('prunes with hyperband inside packs: pruned trials stop at a rung with their curve and last metrics, the rest complete', async () => {
+    const yaml = `name: hb\nmethod: random\nrunCap: 9\nmetric: { name: median_rank }\nearly_terminate: { type: hyperband, min_iter: 1 }\n` +
+      `trial: { task: xor, steps: 90, evalEvery: 10, evalSize: 200, batchSize: 50 }\nresources: { backend: wasm, workers: 2, pack: 3 }\n` +
+      `parameters:\n  lr: { distribution: log_uniform_values, min: 1.0e-5, max: 1.0e-1 }\n`;
+    const events: RunnerEvent[] = [];
+    const summary = await runSweep({ store, sweep: inline(yaml), env, onEvent: (e) => events.push(e) });
+    expect(summary.status).toBe('completed');
+    expect(summary.pruned).toBeGreaterThan(0);
+    expect(summary.completed + summary.pruned).toBe(9);
+    const trials = store.trials(summary.sweepId);
+    for (const t of trials.filter((x) => x.status === 'pruned')) {
+      expect([10, 30]).toContain(t.step); // the rungs: 1 and 3 evaluations
+      const points = store.metricPoints(summary.sweepId, { names: ['median_rank'], trialIds: [t.id] });
+      expect(points.at(-1)!.step).toBe(t.step);
+      expect(store.finalMetrics(t.id).median_rank).toBe(points.at(-1)!.value);
+    }
+    expect(events.filter((e) => e.type === 'trial-finished')).toHaveLength(9);
+    const rerun = await runSweep({ store, sweep: inline(yaml), env });
+    expect(rerun).toMatchObject({ completed: summary.completed, pruned: summary.pruned }); // pruned is final
+  }, 180_000);
+
+  it('prunes with the median rule once enough trials completed, at evaluation points after the warm-up', async () => {
+    const yaml = `name: med\nmethod: random\nrunCap: 8\nmetric: { name: median_rank }\nearly_terminate: { type: median, n_startup_trials: 2, n_warmup_steps: 20 }\n` +
+      `trial: { task: xor, steps: 60, evalEvery: 10, evalSize: 200, batchSize: 50 }\nresources: { backend: wasm, workers: 1, pack: off }\n` +
+      `parameters:\n  lr: { distribution: log_uniform_values, min: 1.0e-5, max: 1.0e-1 }\n`;
+    const summary = await runSweep({ store, sweep: inline(yaml), env });
+    expect(summary.completed + summary.pruned).toBe(8);
+    expect(summary.pruned).toBeGreaterThan(0); // lr over four decades: some trials are worse than the median
+    const trials = store.trials(summary.sweepId);
+    // One worker, trials in order: the first two always complete (nothing to compare with before them).
+    expect(trials.slice(0, 2).map((t) => t.status)).toEqual(['completed', 'completed']);
+    for (const t of trials.filter((x) => x.status === 'pruned')) {
+      expect(t.step).toBeGreaterThanOrEqual(20);
+      expect(t.step % 10).toBe(0);
+    }
+  }, 120_000);
 });

@@ -16,9 +16,10 @@ export interface ConfigStats {
   configKey: string;
   /** The settings asked for, by name. */
   settings: Record<string, SettingValue>;
-  /** Trials of the configuration (any status), and the completed ones. */
+  /** Trials of the configuration (any status), the completed ones and the pruned ones (stopped early: not in the moments). */
   trials: number;
   completed: number;
+  pruned: number;
   /** Wall time of the completed trials (start to finish, else training time): how many have one, and their sum. */
   wallMs: { n: number; sum: number };
   /** Moments of each final metric over the completed trials. */

@@ -31,14 +31,26 @@ function checkVersion(db: Db, path: string): number {
   return version;
 }
 
-/** Applies the migrations this file lacks, then rebuilds the views. Runs in one transaction. */
+/**
+ * Applies the migrations this file lacks, then rebuilds the views. Runs in one transaction, with foreign keys off
+ * (a migration that rebuilds a table must not cascade its DROP into the rows that refer to it) and checked before
+ * it commits.
+ */
 export function migrate(db: Db, path = 'database'): void {
   const version = checkVersion(db, path);
-  db.transaction(() => {
-    for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
-    for (const statement of viewStatements()) db.exec(statement);
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
-  })();
+  const foreignKeys = db.pragma('foreign_keys', { simple: true }) as number;
+  db.pragma('foreign_keys = OFF'); // a no-op inside a transaction: so set before it
+  try {
+    db.transaction(() => {
+      for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+      for (const statement of viewStatements()) db.exec(statement);
+      const broken = db.pragma('foreign_key_check') as unknown[];
+      if (broken.length > 0) throw new Error(`bug: migration to schema ${SCHEMA_VERSION} broke ${broken.length} foreign keys`);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    })();
+  } finally {
+    db.pragma(`foreign_keys = ${foreignKeys ? 'ON' : 'OFF'}`);
+  }
 }
 
 /**

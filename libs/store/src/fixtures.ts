@@ -59,6 +59,7 @@ export function writeFixtureSweep(store: ResultsStore, fixture: FixtureSweep): n
     if (status === 'completed') store.completeTrial(record.id, { metrics: t.metrics ?? {}, backend: 'cpu', trainMs: 1000 });
     else if (status === 'failed') store.failTrial(record.id, t.error ?? 'failed', 'cpu');
     else if (status === 'interrupted') store.interruptTrials([record.id]);
+    else if (status === 'pruned') store.pruneTrial(record.id, { step: t.step ?? 0, metrics: t.metrics ?? {} });
   });
   return sweep.id;
 }

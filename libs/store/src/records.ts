@@ -5,7 +5,7 @@ import { TRIAL_STATES, type MetricGoal, type TrialState } from '@l2x/sweep';
 /** The trial states of the sweep domain, as the store's `status` column holds them. */
 export const TRIAL_STATUSES = TRIAL_STATES;
 export type TrialStatus = TrialState;
-export type SweepStatus = Exclude<TrialStatus, 'queued'>;
+export type SweepStatus = Exclude<TrialStatus, 'queued' | 'pruned'>;
 export type Goal = MetricGoal;
 
 export interface SweepRecord {
@@ -96,6 +96,23 @@ export interface MetricPoint {
   name: string;
   step: number;
   value: number | null;
+}
+
+/** One trial as a search sees it: its configuration, state, the sweep metric's value (final, or where it was pruned) and step. */
+export interface TrialOutcome {
+  trialId: number;
+  configKey: string;
+  params: Record<string, unknown>;
+  status: TrialStatus;
+  value: number | null;
+  step: number;
+}
+
+/** One trial's curve of one metric (value per evaluation step), with its status: what pruners judge. */
+export interface TrialCurve {
+  trialId: number;
+  status: TrialStatus;
+  values: Map<number, number>;
 }
 
 /** A finished trial with its final metrics (null when missing: failed and interrupted trials have none). */

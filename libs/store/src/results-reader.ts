@@ -18,6 +18,8 @@ import {
   type TrialRecord,
   type TrialStatus,
   type FinishedTrial,
+  type TrialCurve,
+  type TrialOutcome,
 } from './records.ts';
 
 /** Columns of the trial_summary view that callers may ask for. */
@@ -219,7 +221,7 @@ export class ResultsReader {
     for (const name of metrics) if (!(METRIC_NAMES as readonly string[]).includes(name)) throw new Error(`bug: unknown metric ${name}`);
     // Rows as arrays (raw): a sweep of 10,000 trials has 2,000 configurations, and objects cost twice as much.
     const columns = [
-      'c.config_key', 'c.trials', 'c.completed', 'c.wall_n', 'c.wall_ms',
+      'c.config_key', 'c.trials', 'c.completed', 'c.pruned', 'c.wall_n', 'c.wall_ms',
       ...settings.map((name) => `t."${name}"`),
       ...metrics.flatMap((name) => [`c."${name}_n"`, `c."${name}_sum"`, `c."${name}_sq"`]),
     ];
@@ -230,13 +232,14 @@ export class ResultsReader {
       )
       .raw(true)
       .all(sweepId) as unknown[][];
-    const first = 5;
+    const first = 6;
     const at = first + settings.length;
     return rows.map((row) => ({
       configKey: row[0] as string,
       trials: row[1] as number,
       completed: row[2] as number,
-      wallMs: { n: row[3] as number, sum: row[4] as number },
+      pruned: row[3] as number,
+      wallMs: { n: row[4] as number, sum: row[5] as number },
       settings: Object.fromEntries(settings.map((name, i) => [name, (row[first + i] as SettingValue | undefined) ?? null])),
       metrics: Object.fromEntries(
         metrics.map((name, i): [string, Moments] => {
@@ -245,6 +248,35 @@ export class ResultsReader {
         }),
       ),
     }));
+  }
+
+  /**
+   * Every trial of the sweep with its configuration, status and the value of `metric` (its final value, or where it
+   * was pruned), in id order: the history a sampler rebuilds its model from.
+   */
+  trialOutcomes(sweepId: number, metric: MetricName): TrialOutcome[] {
+    if (!(METRIC_NAMES as readonly string[]).includes(metric)) throw new Error(`bug: unknown metric ${metric}`);
+    const rows = this.db
+      .prepare(`SELECT id, config_key, params, status, "${metric}" AS value, step FROM trials WHERE sweep_id = ? ORDER BY id`)
+      .all(sweepId) as { id: number; config_key: string; params: string; status: TrialStatus; value: number | null; step: number }[];
+    return rows.map((r) => ({ trialId: r.id, configKey: r.config_key, params: JSON.parse(r.params), status: r.status, value: r.value, step: r.step }));
+  }
+
+  /** Every trial's curve of one metric that has at least one point, with its status: what pruners judge against. */
+  metricCurves(sweepId: number, metric: string): TrialCurve[] {
+    const rows = this.db
+      .prepare(
+        `SELECT t.id, t.status, p.step, p.value FROM trials t JOIN metric_points p ON p.trial_id = t.id
+         WHERE t.sweep_id = ? AND p.name = ? AND p.value IS NOT NULL ORDER BY t.id, p.step`,
+      )
+      .all(sweepId, metric) as { id: number; status: TrialStatus; step: number; value: number }[];
+    const curves = new Map<number, TrialCurve>();
+    for (const r of rows) {
+      let curve = curves.get(r.id);
+      if (!curve) curves.set(r.id, (curve = { trialId: r.id, status: r.status, values: new Map() }));
+      curve.values.set(r.step, r.value);
+    }
+    return [...curves.values()];
   }
 
   /** When a trial of the sweep last finished (completed, failed or interrupted); null before any did. */

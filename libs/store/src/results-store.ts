@@ -1,7 +1,7 @@
 /**
  * The sweeper's side of results.db. One process writes (the sweeper's parent; workers only send it
  * messages), in WAL mode with a busy timeout, so readers in other processes never see `database is locked`.
- * Trials move queued → running → completed | failed | interrupted; interrupted and (on request) failed
+ * Trials move queued → running → completed | failed | pruned | interrupted; interrupted and (on request) failed
  * trials are queued again by the next run. Nothing finished is ever overwritten.
  */
 import { METRIC_NAMES, type Metrics } from '@l2x/model/config';
@@ -16,6 +16,14 @@ export interface Claim {
   runId: number;
   worker: number;
   device: string | null;
+}
+
+/** The metric columns' values in METRIC_NAMES order (null for a missing or non-finite one). */
+function metricValues(metrics: Readonly<Partial<Metrics>>): (number | null)[] {
+  return METRIC_NAMES.map((name) => {
+    const value = metrics[name];
+    return typeof value === 'number' && Number.isFinite(value) ? value : null;
+  });
 }
 
 export class ResultsStore extends ResultsReader {
@@ -177,10 +185,7 @@ export class ResultsStore extends ResultsReader {
    * Only a running trial completes (a trial is stored once); returns false when it was not running.
    */
   completeTrial(trialId: number, result: { metrics: Readonly<Partial<Metrics>>; backend: string; kernels?: string; trainMs: number }): boolean {
-    const values = METRIC_NAMES.map((name) => {
-      const value = result.metrics[name];
-      return typeof value === 'number' && Number.isFinite(value) ? value : null;
-    });
+    const values = metricValues(result.metrics);
     const changed = this.db
       .prepare(
         `UPDATE trials SET status = 'completed', step = steps, backend = ?, kernels = coalesce(?, kernels), train_ms = ?, finished_at = ${NOW}, error = NULL,
@@ -188,6 +193,21 @@ export class ResultsStore extends ResultsReader {
          WHERE id = ? AND status = 'running'`,
       )
       .run(result.backend, result.kernels ?? null, result.trainMs, ...values, trialId).changes;
+    return changed > 0;
+  }
+
+  /**
+   * The sweep's early termination stopped the trial at `step` (an evaluation point): final, like completed, with
+   * its curve up to that step and the metrics of that evaluation as its columns. False when it was not running.
+   */
+  pruneTrial(trialId: number, at: { step: number; metrics: Readonly<Partial<Metrics>> }): boolean {
+    const changed = this.db
+      .prepare(
+        `UPDATE trials SET status = 'pruned', step = ?, finished_at = ${NOW}, error = NULL,
+         ${METRIC_NAMES.map((name) => `"${name}" = ?`).join(', ')}
+         WHERE id = ? AND status = 'running'`,
+      )
+      .run(at.step, ...metricValues(at.metrics), trialId).changes;
     return changed > 0;
   }
 

@@ -23,12 +23,16 @@ const wallMs = (row: string) => {
   return `coalesce(CASE WHEN ${ms} >= 0 THEN ${ms} END, ${row}.train_ms)`;
 };
 
-/** `column = column ± what row (NEW or OLD) adds to its configuration`; nothing unless the row is completed. */
-function statsChanges(row: 'NEW' | 'OLD', sign: '+' | '-', metrics: readonly string[]): string {
+/**
+ * `column = column ± what row (NEW or OLD) adds to its configuration`: the moments of completed rows only; from
+ * migration 6 on (`pruned`), also the count of pruned rows.
+ */
+function statsChanges(row: 'NEW' | 'OLD', sign: '+' | '-', metrics: readonly string[], pruned = false): string {
   const done = `(${row}.status = 'completed')`;
   const when = (value: string) => `CASE WHEN ${done} THEN ${value} ELSE 0 END`;
   return [
     `completed = completed ${sign} ${done}`,
+    ...(pruned ? [`pruned = pruned ${sign} (${row}.status = 'pruned')`] : []),
     `wall_n = wall_n ${sign} (${done} AND ${wallMs(row)} IS NOT NULL)`,
     `wall_ms = wall_ms ${sign} ${when(`coalesce(${wallMs(row)}, 0)`)}`,
     ...metrics.flatMap((name) => [
@@ -68,30 +72,100 @@ function configStatsMigration(metrics: readonly string[]): string {
   `;
 }
 
-/** The triggers that keep config_stats current, over these metrics. */
-function configStatsTriggers(metrics: readonly string[]): string {
+/** The triggers that keep config_stats current, over these metrics (and, from migration 6, the pruned count). */
+function configStatsTriggers(metrics: readonly string[], pruned = false): string {
+  const counted = pruned ? `('completed', 'pruned')` : `('completed')`;
   return `
   CREATE TRIGGER config_stats_insert AFTER INSERT ON trials BEGIN
     INSERT INTO config_stats (sweep_id, config_key, trial_id) VALUES (NEW.sweep_id, NEW.config_key, NEW.id)
       ON CONFLICT (sweep_id, config_key) DO NOTHING;
     UPDATE config_stats SET trials = trials + 1,
-      ${statsChanges('NEW', '+', metrics)}
+      ${statsChanges('NEW', '+', metrics, pruned)}
     WHERE sweep_id = NEW.sweep_id AND config_key = NEW.config_key;
   END;
   CREATE TRIGGER config_stats_update AFTER UPDATE ON trials
-  WHEN OLD.status = 'completed' OR NEW.status = 'completed' BEGIN
+  WHEN OLD.status IN ${counted} OR NEW.status IN ${counted} BEGIN
     UPDATE config_stats SET
-      ${statsChanges('OLD', '-', metrics)}
+      ${statsChanges('OLD', '-', metrics, pruned)}
     WHERE sweep_id = OLD.sweep_id AND config_key = OLD.config_key;
     UPDATE config_stats SET
-      ${statsChanges('NEW', '+', metrics)}
+      ${statsChanges('NEW', '+', metrics, pruned)}
     WHERE sweep_id = NEW.sweep_id AND config_key = NEW.config_key;
   END;
   CREATE TRIGGER config_stats_delete AFTER DELETE ON trials BEGIN
     UPDATE config_stats SET trials = trials - 1,
-      ${statsChanges('OLD', '-', metrics)}
+      ${statsChanges('OLD', '-', metrics, pruned)}
     WHERE sweep_id = OLD.sweep_id AND config_key = OLD.config_key;
   END;
+  `;
+}
+
+/** The statuses a trial may have: migration 6 added `pruned`. */
+const FIRST_STATUSES = ['queued', 'running', 'completed', 'failed', 'interrupted'] as const;
+const STATUSES = [...FIRST_STATUSES, 'pruned'] as const;
+/** Columns that later migrations added to trials (4: kernels, 5: the truth metrics), in the order they came. */
+const LATER_TRIAL_COLUMNS = ['kernels TEXT', ...TRUTH_METRICS.map((name) => `"${name}" REAL`)];
+
+/** The trials table: migration 1's, or (a rebuild) with more statuses and the columns added since, in their order. */
+function trialsTable(name: string, statuses: readonly string[], later: readonly string[]): string {
+  return `
+  CREATE TABLE ${name} (
+    id           INTEGER PRIMARY KEY,
+    sweep_id     INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+    key          TEXT NOT NULL,              -- hash of the resolved settings and seed
+    config_key   TEXT NOT NULL,              -- the same without the seed: groups a configuration's seeds
+    seed         INTEGER NOT NULL,
+    settings     TEXT NOT NULL,              -- JSON: every setting, resolved
+    params       TEXT NOT NULL DEFAULT '{}', -- JSON: the swept settings only
+    status       TEXT NOT NULL DEFAULT 'queued'
+                 CHECK (status IN (${statuses.map((status) => `'${status}'`).join(', ')})),
+    run_id       INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+    worker       INTEGER,
+    backend      TEXT,                       -- the backend that actually ran (never 'auto')
+    device       TEXT,
+    step         INTEGER NOT NULL DEFAULT 0,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    queued_at    TEXT NOT NULL DEFAULT (${NOW}),
+    started_at   TEXT,
+    finished_at  TEXT,
+    heartbeat_at TEXT,
+    train_ms     REAL,
+    error        TEXT,
+    -- Final metrics, NULL until the trial completes.
+    ${FIRST_METRICS.map((metric) => `"${metric}" REAL`).join(',\n    ')},
+    -- Every setting as a column of its own, computed from the JSON once, when the trial is written.
+    ${SETTINGS_BUT_SEED.map((setting) => `"${setting}" GENERATED ALWAYS AS (json_extract(settings, '$.${setting}')) STORED`).join(',\n    ')},
+    ${later.map((column) => `${column},`).join('\n    ')}
+    UNIQUE (sweep_id, key)
+  );`;
+}
+
+/** The stored (not generated) columns of the trials table since migration 5: what a rebuild copies. */
+const STORED_TRIAL_COLUMNS = [
+  'id', 'sweep_id', 'key', 'config_key', 'seed', 'settings', 'params', 'status', 'run_id', 'worker', 'backend', 'device', 'step',
+  'attempts', 'queued_at', 'started_at', 'finished_at', 'heartbeat_at', 'train_ms', 'error', ...FIRST_METRICS, 'kernels', ...TRUTH_METRICS,
+].map((name) => `"${name}"`);
+
+/**
+ * 6: status `pruned` (a trial stopped early: final, with its curve and last metrics) and a pruned count per
+ * configuration in config_stats. SQLite cannot widen a CHECK constraint: the trials table is rebuilt (every row,
+ * id and column kept; `migrate` turns foreign keys off around it, so metric points stay), then its indexes and
+ * the config_stats triggers are made again. The views are dropped first and rebuilt by `migrate`.
+ */
+function prunedMigration(): string {
+  return `
+  DROP VIEW IF EXISTS config_summary;
+  DROP VIEW IF EXISTS trial_summary;
+  ${trialsTable('trials_rebuilt', STATUSES, LATER_TRIAL_COLUMNS)}
+  INSERT INTO trials_rebuilt (${STORED_TRIAL_COLUMNS.join(', ')}) SELECT ${STORED_TRIAL_COLUMNS.join(', ')} FROM trials;
+  DROP TABLE trials;
+  ALTER TABLE trials_rebuilt RENAME TO trials;
+  CREATE INDEX trials_sweep_status ON trials(sweep_id, status);
+  CREATE INDEX trials_sweep_key_status ON trials(sweep_id, key, status);
+  CREATE INDEX trials_sweep_config ON trials(sweep_id, config_key);
+  CREATE INDEX trials_sweep_finished ON trials(sweep_id, finished_at);
+  ALTER TABLE config_stats ADD COLUMN pruned INTEGER NOT NULL DEFAULT 0;
+  ${configStatsTriggers([...FIRST_METRICS, ...TRUTH_METRICS], true)}
   `;
 }
 
@@ -142,34 +216,7 @@ export const MIGRATIONS: readonly string[] = [
     argv          TEXT NOT NULL DEFAULT '[]'
   );
   CREATE INDEX runs_sweep ON runs(sweep_id);
-  CREATE TABLE trials (
-    id           INTEGER PRIMARY KEY,
-    sweep_id     INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
-    key          TEXT NOT NULL,              -- hash of the resolved settings and seed
-    config_key   TEXT NOT NULL,              -- the same without the seed: groups a configuration's seeds
-    seed         INTEGER NOT NULL,
-    settings     TEXT NOT NULL,              -- JSON: every setting, resolved
-    params       TEXT NOT NULL DEFAULT '{}', -- JSON: the swept settings only
-    status       TEXT NOT NULL DEFAULT 'queued'
-                 CHECK (status IN ('queued', 'running', 'completed', 'failed', 'interrupted')),
-    run_id       INTEGER REFERENCES runs(id) ON DELETE SET NULL,
-    worker       INTEGER,
-    backend      TEXT,                       -- the backend that actually ran (never 'auto')
-    device       TEXT,
-    step         INTEGER NOT NULL DEFAULT 0,
-    attempts     INTEGER NOT NULL DEFAULT 0,
-    queued_at    TEXT NOT NULL DEFAULT (${NOW}),
-    started_at   TEXT,
-    finished_at  TEXT,
-    heartbeat_at TEXT,
-    train_ms     REAL,
-    error        TEXT,
-    -- Final metrics, NULL until the trial completes.
-    ${FIRST_METRICS.map((name) => `"${name}" REAL`).join(',\n    ')},
-    -- Every setting as a column of its own, computed from the JSON once, when the trial is written.
-    ${SETTINGS_BUT_SEED.map((name) => `"${name}" GENERATED ALWAYS AS (json_extract(settings, '$.${name}')) STORED`).join(',\n    ')},
-    UNIQUE (sweep_id, key)
-  );
+  ${trialsTable('trials', FIRST_STATUSES, [])}
   CREATE INDEX trials_sweep_status ON trials(sweep_id, status);
   CREATE INDEX trials_sweep_key_status ON trials(sweep_id, key, status);
   CREATE INDEX trials_sweep_config ON trials(sweep_id, config_key);
@@ -195,6 +242,8 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 5: median rank, TPR and FDR of the explanation against the known truth.
   truthMetricsMigration(),
+  // 6: status pruned (early termination) and config_stats.pruned.
+  prunedMigration(),
 ];
 
 /** Every metric has a column: a metric added to METRIC_NAMES needs a migration above. */
@@ -210,11 +259,14 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
  * and metric lists, and rebuilt by the writer whenever their text changes (views hold no data).
  */
 export function viewStatements(): string[] {
-  const aggregates = METRIC_NAMES.map(
-    (name) =>
-      `avg(s."${name}") AS "${name}_mean",\n    ` +
-      `CASE WHEN count(s."${name}") > 1 THEN sqrt(max(0, (sum(s."${name}" * s."${name}") - count(s."${name}") * avg(s."${name}") * avg(s."${name}")) / (count(s."${name}") - 1))) END AS "${name}_std"`,
-  ).join(',\n    ');
+  // Over completed trials only: a pruned trial's metrics are those of the step where it stopped.
+  const aggregates = METRIC_NAMES.map((name) => {
+    const v = `(CASE WHEN s.status = 'completed' THEN s."${name}" END)`;
+    return (
+      `avg(${v}) AS "${name}_mean",\n    ` +
+      `CASE WHEN count(${v}) > 1 THEN sqrt(max(0, (sum(${v} * ${v}) - count(${v}) * avg(${v}) * avg(${v})) / (count(${v}) - 1))) END AS "${name}_std"`
+    );
+  }).join(',\n    ');
   return [
     `DROP VIEW IF EXISTS config_summary`,
     `DROP VIEW IF EXISTS trial_summary`,
@@ -230,10 +282,11 @@ export function viewStatements(): string[] {
   SELECT
     s.sweep, s.config_key,
     ${SETTINGS_BUT_SEED.map((name) => `min(s."${name}") AS "${name}"`).join(', ')},
-    count(*) AS n,
+    sum(s.status = 'completed') AS n,
+    sum(s.status = 'pruned') AS pruned,
     ${aggregates}
   FROM trial_summary s
-  WHERE s.status = 'completed'
+  WHERE s.status IN ('completed', 'pruned')
   GROUP BY s.sweep, s.config_key`,
   ];
 }

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, METRIC_NAMES, SETTING_NAMES, type Settings } from '@l2x/model/config';
 import { UserError } from '@l2x/errors';
 import { ResultsReader, ResultsStore, SCHEMA_VERSION, type RunEnvironment, type TrialInput } from '../src/index.ts';
-import { MIGRATIONS } from '../src/schema.ts';
+import { MIGRATIONS, viewStatements } from '../src/schema.ts';
 
 const env: RunEnvironment = {
   host: 'test-host', pid: process.pid, gitCommit: 'abc123', gitDirty: false, nodeVersion: process.version,
@@ -196,6 +196,42 @@ describe.each([
     expect(store.lastBackend(sweep.id)).toBe('cpu');
   });
 
+  it('prunes a running trial: final, with its curve, stop step and last metrics; counted apart from completed', () => {
+    const { sweep } = store.ensureSweep(sweepInput);
+    store.addTrials(sweep.id, [trial(0.1, 0), trial(0.1, 1), trial(0.1, 2)]);
+    const runId = store.startRun(sweep.id, env);
+    const [a, b, c] = store.pendingTrials(sweep.id);
+    for (const t of [a!, b!, c!]) store.claimTrial(t.id, { runId, worker: 0, device: null });
+    store.recordPoints(a!.id, 10, { hard_acc: 0.4 });
+    store.recordPoints(a!.id, 20, { hard_acc: 0.45 });
+    expect(store.pruneTrial(a!.id, { step: 20, metrics: { hard_acc: 0.45 } })).toBe(true);
+    expect(store.pruneTrial(a!.id, { step: 20, metrics: { hard_acc: 0.45 } })).toBe(false); // final: once
+    expect(store.completeTrial(a!.id, { metrics: { hard_acc: 1 }, backend: 'cpu', trainMs: 1 })).toBe(false);
+    store.completeTrial(b!.id, { metrics: { hard_acc: 0.7 }, backend: 'cpu', trainMs: 1 });
+    store.completeTrial(c!.id, { metrics: { hard_acc: 0.9 }, backend: 'cpu', trainMs: 1 });
+
+    expect(store.trial(a!.id)).toMatchObject({ status: 'pruned', step: 20 });
+    expect(store.finalMetrics(a!.id).hard_acc).toBe(0.45);
+    expect(store.metricPoints(sweep.id, { trialIds: [a!.id] }).map((p) => p.step)).toEqual([10, 20]);
+    expect(store.pendingTrials(sweep.id)).toEqual([]); // a resume does not rerun it
+    expect(store.counts(sweep.id)).toMatchObject({ completed: 2, pruned: 1, total: 3 });
+    const [config] = store.configStats(sweep.id, ['tau'], ['hard_acc']);
+    expect(config).toMatchObject({ trials: 3, completed: 2, pruned: 1 });
+    expect(config!.metrics.hard_acc!.sum).toBeCloseTo(1.6, 12); // completed only
+    expect(store.trialSummary('tau', ['status', 'step', 'hard_acc'])).toContainEqual({ status: 'pruned', step: 20, hard_acc: 0.45 });
+    const db = (store as unknown as { db: Database.Database }).db;
+    const summary = db.prepare('SELECT n, pruned, hard_acc_mean FROM config_summary WHERE sweep = ?').get('tau') as Record<string, number>;
+    expect(summary.n).toBe(2);
+    expect(summary.pruned).toBe(1);
+    expect(summary.hard_acc_mean).toBeCloseTo(0.8, 12);
+
+    expect(store.trialOutcomes(sweep.id, 'hard_acc').map((o) => [o.status, o.value, o.step])).toEqual([
+      ['pruned', 0.45, 20], ['completed', 0.7, 50], ['completed', 0.9, 50],
+    ]);
+    const curves = store.metricCurves(sweep.id, 'hard_acc');
+    expect(curves).toEqual([{ trialId: a!.id, status: 'pruned', values: new Map([[10, 0.4], [20, 0.45]]) }]);
+  });
+
   it('names each view column once: every setting and metric under its own name', () => {
     const db = (store as unknown as { db: Database.Database }).db;
     for (const view of ['trial_summary', 'config_summary']) {
@@ -278,6 +314,60 @@ describe('opening results databases', () => {
     const [config] = again.configStats(sweep.id, ['tau'], ['median_rank', 'hard_acc']).filter((c) => c.settings.tau === 0.2);
     expect(config!.metrics.median_rank!.sum).toBeCloseTo(1.5, 12); // the triggers keep the new metrics too
     again.close();
+  });
+
+  it('migrates a version-5 database to pruned (a rebuilt trials table): rows, ids, points, indexes, views and triggers kept', () => {
+    const path = join(dir, 'v5.db');
+    const old = new Database(path);
+    old.pragma('foreign_keys = ON');
+    for (const migration of MIGRATIONS.slice(0, 5)) old.exec(migration);
+    for (const statement of viewStatements()) old.exec(statement); // the views read the same columns at 5
+    old.pragma('user_version = 5');
+    old.close();
+    // Written by the schema-5 store code paths: a sweep, completed, failed and queued trials with curves.
+    const v5 = new ResultsStore(new Database(path));
+    (v5 as unknown as { db: Database.Database }).db.pragma('foreign_keys = ON');
+    const { sweep } = v5.ensureSweep(sweepInput);
+    v5.addTrials(sweep.id, [trial(0.1, 0), trial(0.1, 1), trial(0.5, 0), trial(0.5, 1)]);
+    const runId = v5.startRun(sweep.id, env);
+    const [a, b, c] = v5.pendingTrials(sweep.id);
+    for (const t of [a!, b!, c!]) v5.claimTrial(t.id, { runId, worker: 0, device: null });
+    v5.recordPoints(a!.id, 10, { hard_acc: 0.5, median_rank: 2 });
+    v5.completeTrial(a!.id, { metrics: { hard_acc: 0.6, median_rank: 1.5 }, backend: 'cpu', kernels: 'wasm', trainMs: 5 });
+    v5.completeTrial(b!.id, { metrics: { hard_acc: 0.8, median_rank: 2.5 }, backend: 'cpu', trainMs: 5 });
+    v5.failTrial(c!.id, 'NaN loss');
+    const before = {
+      rows: v5.trialSummary('tau', ['key', 'status', 'hard_acc', 'median_rank', 'kernels', 'tau']),
+      stats: (v5 as unknown as { db: Database.Database }).db.prepare('SELECT * FROM config_stats ORDER BY config_key').all(),
+      points: v5.metricPoints(sweep.id),
+      ids: v5.trials(sweep.id).map((t) => t.id),
+    };
+    v5.close();
+
+    const store = ResultsStore.open(path);
+    expect(store.trialSummary('tau', ['key', 'status', 'hard_acc', 'median_rank', 'kernels', 'tau'])).toEqual(before.rows);
+    const db = (store as unknown as { db: Database.Database }).db;
+    const stats = db.prepare('SELECT * FROM config_stats ORDER BY config_key').all() as Record<string, unknown>[];
+    expect(stats.map(({ pruned, ...rest }) => (expect(pruned).toBe(0), rest))).toEqual(before.stats);
+    expect(store.configStats(sweep.id, ['tau'], ['hard_acc']).find((x) => x.settings.tau === 0.1)).toMatchObject({ trials: 2, completed: 2, pruned: 0 });
+    expect(store.metricPoints(sweep.id)).toEqual(before.points);
+    expect(store.trials(sweep.id).map((t) => t.id)).toEqual(before.ids);
+    const names = (type: string) => (db.prepare('SELECT name FROM sqlite_master WHERE type = ? ORDER BY name').pluck().all(type) as string[]);
+    expect(names('index')).toEqual(expect.arrayContaining(['trials_sweep_status', 'trials_sweep_key_status', 'trials_sweep_config', 'trials_sweep_finished']));
+    expect(names('trigger')).toEqual(['config_stats_delete', 'config_stats_insert', 'config_stats_update']);
+    expect(names('view')).toEqual(['config_summary', 'trial_summary']);
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    const columns = db.prepare('SELECT name FROM pragma_table_xinfo(?)').pluck().all('trials') as string[];
+    expect(columns).toEqual(expect.arrayContaining(['kernels', 'median_rank', 'tpr', 'fdr', 'tau', 'steps']));
+    // The new status works, the triggers count it, and deleting the sweep still cascades to the curves.
+    const [d] = store.pendingTrials(sweep.id);
+    store.claimTrial(d!.id, { runId, worker: 0, device: null });
+    store.recordPoints(d!.id, 10, { hard_acc: 0.1 });
+    expect(store.pruneTrial(d!.id, { step: 10, metrics: { hard_acc: 0.1 } })).toBe(true);
+    expect(store.configStats(sweep.id, ['tau'], ['hard_acc']).find((x) => x.settings.tau === 0.5)).toMatchObject({ trials: 2, completed: 0, pruned: 1 });
+    store.deleteSweep('tau');
+    expect(db.prepare('SELECT count(*) FROM metric_points').pluck().get()).toBe(0);
+    store.close();
   });
 
   it('fills the per-configuration moments of a database written before they were kept (migration 2)', () => {

@@ -21,7 +21,7 @@ export interface Configuration {
 /** The configurations of a sweep, in order, duplicates included (`expandSweep` collapses them). */
 export function* configurations(spec: SweepSpec): Generator<Configuration> {
   if (spec.method === 'grid') yield* gridConfigurations(spec);
-  else yield* randomConfigurations(spec);
+  else yield* randomConfigurations(spec); // bayes: its random start draws the same way (parseSweep checks these)
 }
 
 function* gridConfigurations(spec: SweepSpec): Generator<Configuration> {
@@ -62,7 +62,7 @@ function* randomConfigurations(spec: SweepSpec): Generator<Configuration> {
 }
 
 /** One value of a parameter, drawn as W&B does. Values from q-distributions are exact multiples of q. */
-function draw(p: ParameterSpec, random: () => number): { value: SettingValue; pick: ParameterPick } {
+export function draw(p: ParameterSpec, random: () => number): { value: SettingValue; pick: ParameterPick } {
   if ('value' in p) return { value: p.value, pick: 'value' };
   if ('values' in p) {
     const i = Math.floor(random() * p.values.length);
@@ -104,6 +104,7 @@ function setParam(params: Partial<Settings>, name: SettingName, value: SettingVa
  * model's rules are a UserError (a spec from `parseSweep` never has any: it checked them with locations).
  */
 export function expandSweep(spec: SweepSpec): PlannedTrial[] {
+  if (spec.method === 'bayes') throw new Error(`bug: sweep ${spec.name} is bayes: its configurations are asked one at a time (trialsOf)`);
   const distinct: { params: Partial<Settings>; configKey: string }[] = [];
   const seen = new Set<string>();
   const firstSeed = spec.seeds[0] ?? 0;
@@ -120,6 +121,15 @@ export function expandSweep(spec: SweepSpec): PlannedTrial[] {
       trials.push({ key: trialKey(settings), configKey: config.configKey, seed, settings, params: { ...config.params } });
     }
   return trials;
+}
+
+/** One configuration's trials, once per seed (a bayes sweep's newly asked configuration). */
+export function trialsOf(spec: SweepSpec, params: Partial<Settings>): PlannedTrial[] {
+  const key = configKey(resolve(spec, params, spec.seeds[0] ?? 0));
+  return spec.seeds.map((seed) => {
+    const settings = resolve(spec, params, seed);
+    return { key: trialKey(settings), configKey: key, seed, settings, params: { ...params } };
+  });
 }
 
 function resolve(spec: SweepSpec, params: Partial<Settings>, seed: number): Settings {

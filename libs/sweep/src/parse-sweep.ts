@@ -8,7 +8,7 @@ import { UserError, describeIssue, showValue } from '@l2x/errors';
 import type { z } from 'zod';
 import { settingsSchema, type SettingName, type Settings } from '@l2x/model/config';
 import { configurations, type Configuration } from './expand-sweep.ts';
-import { SWEEP_FILE_KEYS, keysAllowedAt, sweepFileSchema, type SweepFile } from './sweep-file-schema.ts';
+import { BAYES_DEFAULTS, SWEEP_FILE_KEYS, keysAllowedAt, sweepFileSchema, type SweepFile } from './sweep-file-schema.ts';
 import type { ParameterSpec, SweepSpec } from './sweep-spec.ts';
 import { sha256 } from './trial-key.ts';
 import { YamlSource } from './yaml-source.ts';
@@ -77,6 +77,8 @@ function toSpec(file: SweepFile, raw: Record<string, unknown>): SweepSpec {
     name: file.name,
     method: file.method,
     ...(file.runCap !== undefined && { runCap: file.runCap }),
+    ...(file.method === 'bayes' && { bayes: file.bayes ?? BAYES_DEFAULTS }),
+    ...(file.early_terminate !== undefined && { earlyTerminate: file.early_terminate }),
     seeds: typeof file.seeds === 'number' ? Array.from({ length: file.seeds }, (_, i) => i) : file.seeds,
     metric: file.metric,
     ...(file.description !== undefined && { description: file.description }),

@@ -13,8 +13,9 @@ import {
   settingsShape,
   type SettingName,
   METRIC_GOAL,
+  DEFAULT_SETTINGS,
 } from '@l2x/model/config';
-import { DISTRIBUTIONS, METRIC_GOALS, SWEEP_METHODS, type Distribution, type ParameterSpec, type SettingValue } from './sweep-spec.ts';
+import { DISTRIBUTIONS, METRIC_GOALS, SWEEP_METHODS, type Distribution, type EarlyTerminate, type ParameterSpec, type SettingValue } from './sweep-spec.ts';
 
 /** More trials than this in one sweep is surely a mistake (at a minute each, ten weeks). */
 export const MAX_TRIALS = 100_000;
@@ -150,6 +151,56 @@ const resourcesShape = {
     .default('auto'),
 };
 
+/** `bayes:`: Optuna's TPESampler defaults. */
+const bayesShape = {
+  nStartupTrials: z.int().min(1).max(MAX_TRIALS).default(10),
+  nEiCandidates: z.int().min(1).max(10_000).default(24),
+  seed: z.int().min(0).max(2 ** 31 - 1).default(0),
+};
+
+/** A bayes sweep without a `bayes:` block gets these. */
+export const BAYES_DEFAULTS = z.strictObject(bayesShape).parse({});
+
+export const EARLY_TERMINATE_TYPES = ['hyperband', 'median'] as const;
+/** The keys each `early_terminate.type` takes (W&B's for hyperband, Optuna's MedianPruner's for median). */
+const EARLY_TERMINATE_KEYS: Record<(typeof EARLY_TERMINATE_TYPES)[number], readonly string[]> = {
+  hyperband: ['min_iter', 'max_iter', 's', 'eta', 'strict'],
+  median: ['n_startup_trials', 'n_warmup_steps'],
+};
+
+const earlyTerminateShape = {
+  type: z.enum(EARLY_TERMINATE_TYPES),
+  min_iter: z.int().min(1).optional(),
+  max_iter: z.int().min(1).optional(),
+  s: z.int().min(1).max(20).optional(),
+  eta: z.number().min(1.5).max(100).optional(),
+  strict: z.boolean().optional(),
+  n_startup_trials: z.int().min(0).optional(),
+  n_warmup_steps: z.int().min(0).optional(),
+};
+
+/** The `early_terminate:` block, checked per type; hyperband's rungs come from min_iter, or from max_iter and s. */
+const earlyTerminateBlock = mapping('{type: hyperband, min_iter: N} or {type: median}')
+  .pipe(z.strictObject(earlyTerminateShape))
+  .superRefine((e, ctx) => {
+    const say = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    const takes = EARLY_TERMINATE_KEYS[e.type];
+    for (const key of Object.keys(earlyTerminateShape))
+      if (key !== 'type' && e[key as keyof typeof e] !== undefined && !takes.includes(key))
+        say([key], `not used by type ${e.type}; allowed: ${listWords(takes)}`);
+    if (e.type !== 'hyperband') return;
+    if (e.min_iter === undefined && e.max_iter === undefined)
+      say(['type'], 'hyperband needs min_iter (evaluations before the first rung), or max_iter and s');
+    if (e.min_iter !== undefined && e.max_iter !== undefined) say(['max_iter'], 'cannot be combined with min_iter; allowed: one of min_iter, max_iter (with s)');
+    if (e.max_iter !== undefined && e.s === undefined) say(['max_iter'], 'got max_iter without s; allowed: add s (the number of rungs below max_iter)');
+  })
+  .transform((e): EarlyTerminate => {
+    if (e.type === 'median') return { type: 'median', nStartupTrials: e.n_startup_trials ?? 5, nWarmupSteps: e.n_warmup_steps ?? 0 };
+    const eta = e.eta ?? 3;
+    const minIter = e.min_iter ?? Math.max(1, Math.round(e.max_iter! / eta ** e.s!));
+    return { type: 'hyperband', minIter, eta, strict: e.strict ?? false };
+  });
+
 const fileShape = {
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, {
     error: 'allowed: up to 64 letters, digits, ".", "_" and "-", starting with a letter or digit',
@@ -170,6 +221,8 @@ const fileShape = {
     )
     .transform(({ name, goal }) => ({ name, goal: goal ?? METRIC_GOAL[name] }))
     .default({ name: 'hard_acc', goal: 'maximize' }),
+  bayes: mapping('a mapping of nStartupTrials, nEiCandidates, seed').pipe(z.strictObject(bayesShape)).optional(),
+  early_terminate: earlyTerminateBlock.optional(),
   description: z.string().optional(),
   trial: settingsBlock.default({}),
   parameters: parametersBlock.default({}),
@@ -187,6 +240,8 @@ export function keysAllowedAt(path: ReadonlyArray<PropertyKey>): readonly string
     return ['values', 'value', 'distribution', ...ARG_KEYS]; // values first: its typos are likelier
   if (path.length === 1 && block === 'metric') return Object.keys(metricShape);
   if (path.length === 1 && block === 'resources') return Object.keys(resourcesShape);
+  if (path.length === 1 && block === 'bayes') return Object.keys(bayesShape);
+  if (path.length === 1 && block === 'early_terminate') return Object.keys(earlyTerminateShape);
   return [];
 }
 
@@ -198,10 +253,13 @@ export const sweepFileSchema = z.strictObject(fileShape).superRefine((file, ctx)
   const swept = Object.entries(file.parameters).filter(([, p]) => p !== undefined) as [SettingName, ParameterSpec][];
   const seedCount = typeof file.seeds === 'number' ? file.seeds : file.seeds.length;
 
-  if (file.method === 'random' && file.runCap === undefined)
-    say(['method'], 'got "random" without runCap; allowed: add runCap: N, how many configurations to draw');
+  if (file.method !== 'grid' && file.runCap === undefined)
+    say(['method'], `got "${file.method}" without runCap; allowed: add runCap: N, how many configurations to draw`);
   if (file.method === 'grid' && file.runCap !== undefined)
-    say(['runCap'], 'only used with method: random; allowed: remove it (a grid runs every combination)');
+    say(['runCap'], 'only used with method: random or bayes; allowed: remove it (a grid runs every combination)');
+  if (file.bayes !== undefined && file.method !== 'bayes')
+    say(['bayes'], `got bayes options with method: ${file.method}; allowed: remove them, or method: bayes`);
+  if (file.early_terminate) checkEarlyTerminate(file.early_terminate, file.trial, file.parameters, say);
   if (file.trial.seed !== undefined) say(['trial', 'seed'], 'seeds are set by the top-level `seeds:`; allowed: remove it from trial');
   for (const [name, p] of swept) {
     if (name === 'seed') say(['parameters', 'seed'], 'seeds are set by the top-level `seeds:`; allowed: remove it from parameters');
@@ -209,6 +267,8 @@ export const sweepFileSchema = z.strictObject(fileShape).superRefine((file, ctx)
       say(['parameters', name], `got ${name} in both trial and parameters; allowed: fix it in trial or sweep it here, not both`);
     if (file.method === 'grid' && 'distribution' in p)
       say(['parameters', name, 'distribution'], 'a grid takes value or values; allowed: values: [...], or method: random');
+    if (file.method === 'bayes' && 'distribution' in p && p.distribution === 'normal')
+      say(['parameters', name, 'distribution'], 'bayes searches bounded ranges; allowed: uniform, int_uniform, log_uniform_values, q_uniform, q_log_uniform_values or values');
   }
 
   if (file.method === 'grid') {
@@ -221,3 +281,27 @@ export const sweepFileSchema = z.strictObject(fileShape).superRefine((file, ctx)
 });
 
 export type SweepFile = z.output<typeof sweepFileSchema>;
+
+type Say = (path: PropertyKey[], message: string) => void;
+
+/**
+ * Early termination compares trials at evaluation points (every `evalEvery` steps and the last step): it needs two of
+ * them at least, steps and evalEvery fixed for every trial (rungs are evaluation counts), and rungs within the steps.
+ */
+function checkEarlyTerminate(e: EarlyTerminate, trial: Record<string, unknown>, parameters: Record<string, unknown>, say: Say): void {
+  for (const name of ['steps', 'evalEvery'] as const)
+    if (parameters[name] !== undefined)
+      return say(['parameters', name], `early_terminate compares trials at the same evaluation steps; allowed: fix ${name} in trial`);
+  const steps = (trial.steps as number | undefined) ?? DEFAULT_SETTINGS.steps;
+  const evalEvery = (trial.evalEvery as number | undefined) ?? DEFAULT_SETTINGS.evalEvery;
+  const points = evaluationPoints(steps, evalEvery);
+  if (points < 2)
+    return say(['early_terminate'], `got steps ${steps} with evalEvery ${evalEvery}: a single evaluation point, nothing to compare; allowed: evalEvery < steps, or no early_terminate`);
+  if (e.type === 'hyperband' && e.minIter * evalEvery > steps)
+    say(['early_terminate', 'min_iter'], `got ${e.minIter} evaluations (${e.minIter * evalEvery} steps), past steps (${steps}); allowed: at most ${Math.floor(steps / evalEvery)} (steps / evalEvery)`);
+}
+
+/** How many evaluations a trial makes: every evalEvery steps, and at the last step. */
+export function evaluationPoints(steps: number, evalEvery: number): number {
+  return Math.floor(steps / evalEvery) + (steps % evalEvery === 0 ? 0 : 1);
+}

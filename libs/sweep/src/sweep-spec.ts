@@ -4,7 +4,7 @@
  */
 import type { BackendName, MetricName, SettingName, Settings } from '@l2x/model/config';
 
-export const SWEEP_METHODS = ['grid', 'random'] as const;
+export const SWEEP_METHODS = ['grid', 'random', 'bayes'] as const;
 export type SweepMethod = (typeof SWEEP_METHODS)[number];
 
 export const METRIC_GOALS = ['maximize', 'minimize'] as const;
@@ -54,13 +54,32 @@ export interface SweepResources {
   pack: 'auto' | 'off' | number;
 }
 
+/** `bayes:` options (Optuna's TPESampler names, camel-cased). */
+export interface BayesOptions {
+  /** Configurations drawn at random before the model takes over (Optuna's n_startup_trials). */
+  nStartupTrials: number;
+  /** Candidates drawn from l(x) per new configuration; the one with the largest l(x)/g(x) wins. */
+  nEiCandidates: number;
+  /** Mixed with the sweep's name into the seed of every draw. */
+  seed: number;
+}
+
+/** `early_terminate:` in W&B's shape. Steps are counted in evaluations (`evalEvery` training steps each). */
+export type EarlyTerminate =
+  | { type: 'hyperband'; minIter: number; eta: number; strict: boolean }
+  | { type: 'median'; nStartupTrials: number; nWarmupSteps: number };
+
 /** A parsed, valid sweep file. Every configuration it expands to is valid settings. */
 export interface SweepSpec {
   /** The sweep's identity in the database: running the same name again resumes it. */
   name: string;
   method: SweepMethod;
-  /** Random only: how many configurations to draw (duplicates are collapsed, so fewer may run). */
+  /** Random and bayes: how many configurations to draw (random collapses duplicates, so fewer may run). */
   runCap?: number;
+  /** Bayes only: the TPE sampler's options, defaults filled in. */
+  bayes?: BayesOptions;
+  /** Stop trials early at evaluation points (hyperband or median); absent: every trial runs its steps. */
+  earlyTerminate?: EarlyTerminate;
   /** Every configuration runs once per seed. A count n in the file means seeds 0..n-1. */
   seeds: number[];
   metric: SweepMetric;

@@ -38,7 +38,7 @@ const expected: Record<string, string> = {
   'duplicated-setting.yaml':
     'duplicated-setting.yaml:6:8: parameters.tau: got tau in both trial and parameters; allowed: fix it in trial or sweep it here, not both',
   'empty.yaml':
-    'empty.yaml:1:1: got an empty file; allowed: a mapping with keys name, method, runCap, seeds, metric, description, trial, parameters, resources',
+    'empty.yaml:1:1: got an empty file; allowed: a mapping with keys name, method, runCap, seeds, metric, bayes, early_terminate, description, trial, parameters, resources',
   'grid-with-distribution.yaml':
     'grid-with-distribution.yaml:5:23: parameters.lr.distribution: got "log_uniform_values"; a grid takes value or values; allowed: values: [...], or method: random',
   'integer-distribution.yaml':
@@ -54,7 +54,7 @@ const expected: Record<string, string> = {
   'missing-q.yaml':
     'missing-q.yaml:5:8: parameters.tau.q: got no q; allowed: distribution q_uniform needs min, max and q',
   'not-a-mapping.yaml':
-    'not-a-mapping.yaml:1:1: got [{"name":"tau"},{"method":"grid"}]; allowed: a mapping with keys name, method, runCap, seeds, metric, description, trial, parameters, resources',
+    'not-a-mapping.yaml:1:1: got [{"name":"tau"},{"method":"grid"}]; allowed: a mapping with keys name, method, runCap, seeds, metric, bayes, early_terminate, description, trial, parameters, resources',
   'out-of-range.yaml':
     'out-of-range.yaml:4:26: parameters.lr.values[1]: got 2; must be ≤ 1',
   'parameter-not-a-mapping.yaml':
@@ -62,7 +62,7 @@ const expected: Record<string, string> = {
   'random-without-runcap.yaml':
     'random-without-runcap.yaml:2:9: method: got "random" without runCap; allowed: add runCap: N, how many configurations to draw',
   'runcap-with-grid.yaml':
-    'runcap-with-grid.yaml:3:9: runCap: got 20; only used with method: random; allowed: remove it (a grid runs every combination)',
+    'runcap-with-grid.yaml:3:9: runCap: got 20; only used with method: random or bayes; allowed: remove it (a grid runs every combination)',
   'seed-in-trial.yaml':
     'seed-in-trial.yaml:5:9: trial.seed: got 7; seeds are set by the top-level `seeds:`; allowed: remove it from trial',
   'tau-min-above-tau.yaml':
@@ -76,11 +76,25 @@ const expected: Record<string, string> = {
   'typo-parameter-form.yaml':
     'typo-parameter-form.yaml:4:8: parameters.k.vals: unknown key "vals" (did you mean "values"?); allowed: values, value, distribution, min, max, q, mu, sigma',
   'typo-top-level-key.yaml':
-    'typo-top-level-key.yaml:3:1: paramters: unknown key "paramters" (did you mean "parameters"?); allowed: name, method, runCap, seeds, metric, description, trial, parameters, resources',
+    'typo-top-level-key.yaml:3:1: paramters: unknown key "paramters" (did you mean "parameters"?); allowed: name, method, runCap, seeds, metric, bayes, early_terminate, description, trial, parameters, resources',
   'unknown-enum.yaml':
     'unknown-enum.yaml:4:32: parameters.anneal.values[1]: got "linaer"; allowed: "constant", "linear", "exponential", "cosine"',
   'unknown-method.yaml':
-    'unknown-method.yaml:2:9: method: got "bayes"; allowed: "grid", "random"',
+    'unknown-method.yaml:2:9: method: got "hyperband"; allowed: "grid", "random", "bayes"',
+  'early-terminate-one-evaluation.yaml':
+    'early-terminate-one-evaluation.yaml:4:18: early_terminate: got steps 100 with evalEvery 100: a single evaluation point, nothing to compare; allowed: evalEvery < steps, or no early_terminate',
+  'min-iter-past-steps.yaml':
+    'min-iter-past-steps.yaml:5:47: early_terminate.min_iter: got 4 evaluations (400 steps), past steps (300); allowed: at most 3 (steps / evalEvery)',
+  'bayes-without-runcap.yaml':
+    'bayes-without-runcap.yaml:2:9: method: got "bayes" without runCap; allowed: add runCap: N, how many configurations to draw',
+  'bayes-options-with-random.yaml':
+    'bayes-options-with-random.yaml:4:8: bayes: got bayes options with method: random; allowed: remove them, or method: bayes',
+  'bayes-normal.yaml':
+    'bayes-normal.yaml:5:24: parameters.tau.distribution: got "normal"; bayes searches bounded ranges; allowed: uniform, int_uniform, log_uniform_values, q_uniform, q_log_uniform_values or values',
+  'early-terminate-wrong-key.yaml':
+    'early-terminate-wrong-key.yaml:4:39: early_terminate.eta: got 3; not used by type median; allowed: n_startup_trials and n_warmup_steps',
+  'bayes-typo.yaml':
+    'bayes-typo.yaml:4:10: bayes.nStartup: unknown key "nStartup"; allowed: nStartupTrials, nEiCandidates, seed',
   'wrong-type.yaml':
     'wrong-type.yaml:4:10: trial.steps: got "many"; expected a number',
   'yaml-syntax.yaml':

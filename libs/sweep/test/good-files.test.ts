@@ -17,6 +17,7 @@ const sizes: Record<string, [configs: number, seeds: number]> = {
   'notebook.yaml': [2, 3],
   'random-lr.yaml': [12, 2],
   'samplers.yaml': [3, 6],
+  'search.yaml': [16, 1],
   'smoke.yaml': [2, 2],
   'tau.yaml': [5, 3],
 };
@@ -31,8 +32,13 @@ describe('sweeps/', () => {
     expect(loaded.spec.name).toBe(file.replace(/\.yaml$/, ''));
     expect(loaded.text).toBe(readFileSync(`${sweepsDir}${file}`, 'utf8'));
     expect(loaded.hash).toBe(sha256(loaded.text));
-    const trials = expandSweep(loaded.spec);
     const [configs, seeds] = sizes[file]!;
+    if (loaded.spec.method === 'bayes') {
+      // Its configurations are asked one at a time while it runs: runCap of them, each once per seed.
+      expect([loaded.spec.runCap, loaded.spec.seeds.length]).toEqual([configs, seeds]);
+      return;
+    }
+    const trials = expandSweep(loaded.spec);
     expect(trials).toHaveLength(configs * seeds);
     expect(new Set(trials.map((t) => t.key)).size).toBe(trials.length);
     expect(new Set(trials.map((t) => t.configKey)).size).toBe(configs);
@@ -64,6 +70,13 @@ describe('sweeps/', () => {
   it('every shipped sweep but the smoke test ranks on a metric the shared approximator cannot leak', () => {
     for (const file of files.filter((f) => f !== 'smoke.yaml'))
       expect(['median_rank', 'tpr', 'fdr'], file).toContain(loadSweepFile(`${sweepsDir}${file}`).spec.metric.name);
+  });
+
+  it('search.yaml searches with bayes and stops trials early with hyperband at evaluation points', () => {
+    const { spec } = loadSweepFile(`${sweepsDir}search.yaml`);
+    expect(spec.method).toBe('bayes');
+    expect(spec.earlyTerminate).toEqual({ type: 'hyperband', minIter: 1, eta: 3, strict: false });
+    expect(spec.trial.steps! / spec.trial.evalEvery!).toBeGreaterThanOrEqual(9); // rungs at 1, 3 and 9 evaluations before the end
   });
 
   it('notebook.yaml runs the notebook with attention over the batch beside attention over tokens', () => {

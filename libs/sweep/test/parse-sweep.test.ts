@@ -122,3 +122,19 @@ describe('loadSweepFile', () => {
     expect(readdirSync(dir)).toEqual(before);
   });
 });
+
+describe('bayes and early_terminate', () => {
+  it('takes bayes over values lists only (categorical TPE), with Optuna\'s defaults', () => {
+    const spec = parseSweep('name: b\nmethod: bayes\nrunCap: 4\nparameters:\n  sampler: { values: [gumbel-max, straight-through] }\n  k: { values: [2, 3] }\n', 'b.yaml');
+    expect(spec.bayes).toEqual({ nStartupTrials: 10, nEiCandidates: 24, seed: 0 });
+    expect(spec.earlyTerminate).toBeUndefined();
+  });
+
+  it('reads hyperband from min_iter, or from max_iter and s, and median with Optuna\'s defaults', () => {
+    const base = 'name: e\nmethod: random\nrunCap: 3\ntrial: { steps: 1000, evalEvery: 100 }\nparameters:\n  tau: { values: [0.1, 0.5] }\n';
+    expect(parseSweep(`${base}early_terminate: { type: hyperband, min_iter: 2 }\n`, 'e.yaml').earlyTerminate).toEqual({ type: 'hyperband', minIter: 2, eta: 3, strict: false });
+    expect(parseSweep(`${base}early_terminate: { type: hyperband, max_iter: 9, s: 2, eta: 3, strict: true }\n`, 'e.yaml').earlyTerminate).toEqual({ type: 'hyperband', minIter: 1, eta: 3, strict: true });
+    expect(parseSweep(`${base}early_terminate: { type: median }\n`, 'e.yaml').earlyTerminate).toEqual({ type: 'median', nStartupTrials: 5, nWarmupSteps: 0 });
+    expect(parseSweep(`${base.replace('random\nrunCap: 3', 'grid')}early_terminate: { type: median, n_warmup_steps: 200 }\n`, 'e.yaml').earlyTerminate).toEqual({ type: 'median', nStartupTrials: 5, nWarmupSteps: 200 });
+  });
+});

@@ -42,8 +42,8 @@ describe('trialKey and configKey', () => {
 
 describe('TrialState', () => {
   it('has the Optuna states', () => {
-    expect(TRIAL_STATES).toEqual(['queued', 'running', 'completed', 'failed', 'interrupted']);
+    expect(TRIAL_STATES).toEqual(['queued', 'running', 'completed', 'failed', 'interrupted', 'pruned']);
     expect(TrialState.completed).toBe('completed');
-    expect(TRIAL_STATES.filter(isFinished)).toEqual(['completed', 'failed']);
+    expect(TRIAL_STATES.filter(isFinished)).toEqual(['completed', 'failed', 'pruned']);
   });
 });

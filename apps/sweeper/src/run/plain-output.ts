@@ -22,6 +22,7 @@ function seconds(trial: TrialRecord): string {
 /** Returns a handler for runner events that writes lines to `write`. */
 export function plainOutput(write: (line: string) => void): (event: RunnerEvent) => void {
   let pending = 0;
+  let metric = '';
   let finished = 0;
   let started = 0;
   const said = new Set<string>(); // backends passed over, said once for all workers
@@ -31,6 +32,7 @@ export function plainOutput(write: (line: string) => void): (event: RunnerEvent)
     switch (event.type) {
       case 'planned': {
         pending = event.pending;
+        metric = event.sweep.metric.name;
         const done = event.total - event.pending;
         const workers = event.plan.slots.length;
         const gpus = [...new Set(event.plan.slots.map((s) => s.device).filter(Boolean))];
@@ -59,6 +61,8 @@ export function plainOutput(write: (line: string) => void): (event: RunnerEvent)
           write(
             `${counter(finished)} done   ${trialLabel(t)}  soft ${fixed(m.soft_acc)}  hard ${fixed(m.hard_acc)}  gap ${gap}  precision ${fixed(m.precision)}  ${t.backend ?? ''} ${seconds(t)}`,
           );
+        } else if (t.status === 'pruned') {
+          write(`${counter(finished)} pruned ${trialLabel(t)}  at step ${t.step}  ${metric} ${fixed(event.metrics[metric])}`);
         } else write(`${counter(finished)} FAILED ${trialLabel(t)}  ${t.error ?? ''}`);
         break;
       }
