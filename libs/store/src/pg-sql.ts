@@ -1,9 +1,9 @@
 /**
  * PostgreSQL behind the store's SQL interface (`pg`'s pool). Integers and numerics come back as numbers, as
  * SQLite gives them. A statement or transaction that fails because the connection was lost (the server
- * restarting, a network cut) is retried with exponential backoff (p-retry) on a fresh connection: every write
- * of the store is safe to repeat (fenced by the trial's attempt, or idempotent), so a retry after a commit whose
- * answer was lost changes nothing twice.
+ * restarting, a network cut) is retried with exponential backoff (p-retry) on a fresh connection. A retry after a
+ * commit whose answer was lost changes nothing twice: writes about a trial are fenced by its attempt, inserts do
+ * nothing on conflict, and a claim whose answer was lost leaves its trial to the lease, which expires and requeues it.
  */
 import pg from 'pg';
 import pRetry, { AbortError } from 'p-retry';
