@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { UserError, isUserError } from '@l2x/errors';
-import { DEFAULT_DB, ResultsReader, resolveDbPath } from '@l2x/store';
+import { DEFAULT_DB, DB_ENV, ResultsReader, redact, resolveDbPath } from '@l2x/store';
 import { startDashboard } from '@l2x/dashboard-ui';
 
 
@@ -16,15 +16,15 @@ export interface CliIo {
 }
 
 /** Opens the database and picks the sweep, or throws a one-line UserError. */
-export function openSweep(dbPath: string, sweep: string | undefined): { reader: ResultsReader; sweep: string } {
-  const reader = ResultsReader.open(dbPath);
+export async function openSweep(dbPath: string, sweep: string | undefined): Promise<{ reader: ResultsReader; sweep: string }> {
+  const reader = await ResultsReader.open(dbPath);
   try {
-    if (sweep !== undefined) return { reader, sweep: reader.sweep(sweep).name };
-    const latest = reader.latestSweep();
-    if (!latest) throw new UserError(`${dbPath} has no sweeps yet; start one with npx nx run sweeper:run --config sweeps/smoke.yaml`);
+    if (sweep !== undefined) return { reader, sweep: (await reader.sweep(sweep)).name };
+    const latest = await reader.latestSweep();
+    if (!latest) throw new UserError(`${redact(dbPath)} has no sweeps yet; start one with npx nx run sweeper:run --config sweeps/smoke.yaml`);
     return { reader, sweep: latest.name };
   } catch (error) {
-    reader.close();
+    await reader.close();
     throw error;
   }
 }
@@ -33,7 +33,7 @@ export function openSweep(dbPath: string, sweep: string | undefined): { reader: 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   const program = new Command('dashboard')
     .description('Live terminal dashboard of a sweep: soft vs hard accuracy, progress, leaderboard (read-only)')
-    .option('--db <path>', `results database (default: ${DEFAULT_DB} in the workspace)`)
+    .option('--db <path|url>', `results database: a SQLite file or postgres://USER@HOST:PORT/DATABASE (default: $${DB_ENV}, else ${DEFAULT_DB} in the workspace)`)
     .option('--sweep <name>', 'sweep to show (default: the latest)')
     .exitOverride()
     .configureOutput({ writeErr: (text) => io.stderr.write(text) });
@@ -46,12 +46,12 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   const options = program.opts<{ db?: string; sweep?: string }>();
   try {
     const dbPath = resolveDbPath(options.db, io.cwd);
-    const { reader, sweep } = openSweep(dbPath, options.sweep);
-    const dashboard = startDashboard({ dbPath, sweep, reader });
+    const { reader, sweep } = await openSweep(dbPath, options.sweep);
     try {
+      const dashboard = await startDashboard({ dbPath, sweep, reader });
       await dashboard.waitUntilExit();
     } finally {
-      reader.close();
+      await reader.close();
     }
     return 0;
   } catch (error) {

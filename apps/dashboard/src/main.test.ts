@@ -28,16 +28,16 @@ function run(args: string[]): Promise<{ code: number | null; stderr: string; std
   });
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'dashboard-cli-'));
   writeFileSync(join(dir, 'notes.txt'), 'not a database\n'.repeat(100));
-  const empty = ResultsStore.open(join(dir, 'empty.db'));
-  empty.close();
-  const tau = ResultsStore.open(join(dir, 'tau.db'));
-  writeFixtureSweep(tau, { name: 'tau', swept: ['tau'], trials: [{ params: { tau: 0.1 }, seed: 0, metrics: { hard_acc: 0.8 } }] });
-  tau.close();
-  const newer = ResultsStore.open(join(dir, 'newer.db'));
-  newer.close();
+  const empty = await ResultsStore.open(join(dir, 'empty.db'));
+  await empty.close();
+  const tau = await ResultsStore.open(join(dir, 'tau.db'));
+  await writeFixtureSweep(tau, { name: 'tau', swept: ['tau'], trials: [{ params: { tau: 0.1 }, seed: 0, metrics: { hard_acc: 0.8 } }] });
+  await tau.close();
+  const newer = await ResultsStore.open(join(dir, 'newer.db'));
+  await newer.close();
   const raw = new Database(join(dir, 'newer.db'));
   raw.pragma('user_version = 99');
   raw.close();

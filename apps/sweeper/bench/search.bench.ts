@@ -60,7 +60,7 @@ const median = (values: readonly number[]) => {
 
 /** Runs a sweep file's text into its own database; returns the store (open) and the sweep's id. */
 async function sweep(db: string, yaml: string): Promise<{ store: ResultsStore; sweepId: number }> {
-  const store = ResultsStore.open(join(dir, db));
+  const store = await ResultsStore.open(join(dir, db));
   const summary = await runSweep({ store, sweep: { spec: parseSweep(yaml, db), text: yaml, hash: sha256(yaml), path: db }, env });
   if (summary.failed > 0) console.error(`note: ${db}: ${summary.failed} trials failed (diverged)`);
   return { store, sweepId: summary.sweepId };
@@ -73,7 +73,7 @@ interface Row {
   value: number | null;
   step: number;
 }
-const rowsOf = (store: ResultsStore, sweepId: number, metric: MetricName = 'median_rank'): Row[] => store.trialOutcomes(sweepId, metric);
+const rowsOf = (store: ResultsStore, sweepId: number, metric: MetricName = 'median_rank'): Promise<Row[]> => store.trialOutcomes(sweepId, metric);
 const best = (rows: readonly Row[]) => rows.filter((r) => r.status === 'completed' && r.value !== null).sort((a, b) => a.value! - b.value!)[0]!;
 
 async function earlyTermination(rep: number) {
@@ -83,8 +83,8 @@ async function earlyTermination(rep: number) {
     sweep(`${name}-full.db`, base),
     sweep(`${name}-hyperband.db`, `${base}early_terminate: { type: hyperband, min_iter: 1, eta: 3 }\n`),
   ]);
-  const fullRows = rowsOf(full.store, full.sweepId);
-  const hbRows = rowsOf(hyperband.store, hyperband.sweepId);
+  const fullRows = await rowsOf(full.store, full.sweepId);
+  const hbRows = await rowsOf(hyperband.store, hyperband.sweepId);
   const steps = (rows: readonly Row[]) => rows.reduce((sum, r) => sum + r.step, 0);
   const [fullBest, hbBest] = [best(fullRows), best(hbRows)];
   // Both best configurations on 3 seeds: is hyperband's within the 95% interval of the full runs' best?
@@ -93,8 +93,8 @@ async function earlyTermination(rep: number) {
       Object.entries(params).map(([k, v]) => `  ${k}: { value: ${v} }\n`).join(''));
   const same = fullBest.configKey === hbBest.configKey;
   const [a, b] = await Promise.all([confirm(fullBest.params, 'full'), same ? null : confirm(hbBest.params, 'hb')]);
-  const fullSeeds = summarize(rowsOf(a.store, a.sweepId).map((r) => r.value));
-  const hbSeeds = b ? summarize(rowsOf(b.store, b.sweepId).map((r) => r.value)) : fullSeeds;
+  const fullSeeds = summarize((await rowsOf(a.store, a.sweepId)).map((r) => r.value));
+  const hbSeeds = b ? summarize((await rowsOf(b.store, b.sweepId)).map((r) => r.value)) : fullSeeds;
   const within = same || hbSeeds.mean <= fullSeeds.mean + fullSeeds.ci95;
   const result = {
     share: steps(hbRows) / steps(fullRows),
@@ -104,7 +104,7 @@ async function earlyTermination(rep: number) {
     full: `${fullBest.value!.toFixed(3)} (3 seeds ${fullSeeds.mean.toFixed(3)} ± ${fullSeeds.ci95.toFixed(3)})`,
     hyperband: `${hbBest.value!.toFixed(3)}${same ? ' (same configuration)' : ` (3 seeds ${hbSeeds.mean.toFixed(3)} ± ${hbSeeds.ci95.toFixed(3)})`}`,
   };
-  for (const s of [full, hyperband, a, b]) s?.store.close();
+  for (const s of [full, hyperband, a, b]) await s?.store.close();
   console.log(`early termination ${name}: hyperband ${(100 * result.share).toFixed(1)}% of the trial-steps, ${result.pruned}/27 pruned; ` +
     `best full ${result.full}, hyperband ${result.hyperband}; ${result.same ? 'same best' : result.within ? 'within the interval' : 'OUTSIDE the interval'}`);
   return result;
@@ -117,10 +117,10 @@ async function search(rep: number, metric: MetricName) {
     sweep(`${name}-random.db`, `method: random\n${base}`),
     sweep(`${name}-bayes.db`, `method: bayes\nbayes: { nStartupTrials: ${startup} }\n${base}`),
   ]);
-  const values = (s: { store: ResultsStore; sweepId: number }) => rowsOf(s.store, s.sweepId, metric).map((r) => (r.status === 'completed' ? r.value! : Infinity));
-  const result = { random: values(random), bayes: values(bayes) };
-  random.store.close();
-  bayes.store.close();
+  const values = async (s: { store: ResultsStore; sweepId: number }) => (await rowsOf(s.store, s.sweepId, metric)).map((r) => (r.status === 'completed' ? r.value! : Infinity));
+  const result = { random: await values(random), bayes: await values(bayes) };
+  await random.store.close();
+  await bayes.store.close();
   return result;
 }
 

@@ -101,16 +101,16 @@ async function sweepSeconds(ff: number, pack: string, kernels: KernelChoice): Pr
     'parameters: { tau: { value: 0.1 } }',
     `resources: { backend: ${args.backend}, workers: ${workers}, trialsPerDevice: ${workers}, pack: ${pack} }`,
   ].join('\n');
-  const store = ResultsStore.open(join(dir, 'results.db'));
+  const store = await ResultsStore.open(join(dir, 'results.db'));
   try {
     const start = performance.now();
     const summary = await runSweep({ store, sweep: { spec: parseSweep(text, 'bench.yaml'), text, hash: sha256(text), path: 'bench.yaml' }, kernels, env: { gitCommit: null, gitDirty: null, tfjsVersion: null } });
     if (summary.completed !== trials) throw new Error(`bench sweep: ${summary.completed} of ${trials} trials completed`);
     const seconds = (performance.now() - start) / 1000;
-    for (const t of store.trials(summary.sweepId)) devices.add(`${t.backend} on ${t.device}`);
+    for (const t of await store.trials(summary.sweepId)) devices.add(`${t.backend} on ${t.device}`);
     return seconds;
   } finally {
-    store.close();
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,10 +1,11 @@
 #!/usr/bin/env -S npx tsx
 /**
- * The sweeper CLI: `run` a sweep, `report` on one. User errors print one line and exit non-zero;
+ * The sweeper CLI: `run` a sweep, join one as an `agent`, `report` on one. User errors print one line and exit non-zero;
  * anything else is a bug and prints its stack.
  */
 import { Command } from 'commander';
 import { isUserError } from '@l2x/errors';
+import { registerAgent } from './commands/agent.ts';
 import { registerReport } from './commands/report.ts';
 import { registerRun } from './commands/run.ts';
 
@@ -13,6 +14,7 @@ const program = new Command('sweeper')
   .showSuggestionAfterError()
   .showHelpAfterError('(add --help for the options)');
 registerRun(program);
+registerAgent(program);
 registerReport(program);
 
 try {

@@ -45,7 +45,7 @@ describe('sweeper bundle', () => {
     expect(nodeModulesAbove(bundle)).toBe(false);
   });
 
-  it('runs the smoke sweep with plain node, on the native product kernel when the workspace built it', () => {
+  it('runs the smoke sweep with plain node, on the native product kernel when the workspace built it', async () => {
     const db = join(dir, 'results.db');
     const result = spawnSync(process.execPath, [join(bundle, 'main.js'), 'run', '--config', 'smoke.yaml', '--db', db, '--no-dashboard', '--backend', 'wasm'], {
       cwd: dir,
@@ -53,9 +53,9 @@ describe('sweeper bundle', () => {
       env: { ...process.env, INIT_CWD: dir },
     });
     expect(result.status, result.stdout + result.stderr).toBe(0);
-    const reader = ResultsReader.open(db);
+    const reader = await ResultsReader.open(db);
     try {
-      const trials = reader.trialSummary('smoke', ['status', 'backend', 'kernels', 'hard_acc']);
+      const trials = await reader.trialSummary('smoke', ['status', 'backend', 'kernels', 'hard_acc']);
       expect(trials).toHaveLength(4);
       for (const t of trials) {
         expect(t).toMatchObject({ status: 'completed', backend: 'wasm' });
@@ -63,7 +63,7 @@ describe('sweeper bundle', () => {
         expect(t.kernels).toMatch(nativeKernels() ? /^wasm\+native / : /^wasm$/);
       }
     } finally {
-      reader.close();
+      await reader.close();
     }
   });
 });

@@ -45,7 +45,7 @@ function sweepFile(name: string, body: string): string {
 const tiny = `trial: { ff: 32, steps: 40, evalEvery: 10, evalSize: 128, batchSize: 32 }\nresources: { backend: wasm, workers: 1, pack: off }\n`;
 
 describe('sweeper run: bad input', () => {
-  it('names the file, line and column, the key, the bad value and what is allowed; writes nothing', () => {
+  it('names the file, line and column, the key, the bad value and what is allowed; writes nothing', async () => {
     const file = sweepFile('typo', `seeds: 1\nparameters:\n  tua: { values: [0.1] }\n`);
     const db = join(dir, 'results.db');
     const result = sweeper(['run', '--config', file, '--db', db, '--no-dashboard']);
@@ -56,13 +56,13 @@ describe('sweeper run: bad input', () => {
     expect(existsSync(db)).toBe(false);
   });
 
-  it('says a sweep file is missing in one line', () => {
+  it('says a sweep file is missing in one line', async () => {
     const result = sweeper(['run', '--config', join(dir, 'nope.yaml'), '--db', join(dir, 'r.db')]);
     expect(result.status).toBe(2);
     expect(result.stderr.trim()).toMatch(/^sweeper: sweep file not found: .*nope\.yaml$/);
   });
 
-  it('rejects a bad flag value naming the flag and what is allowed', () => {
+  it('rejects a bad flag value naming the flag and what is allowed', async () => {
     const file = sweepFile('ok', `seeds: 1\n${tiny}`);
     const workers = sweeper(['run', '--config', file, '--workers', '0']);
     expect(workers.status).not.toBe(0);
@@ -71,16 +71,16 @@ describe('sweeper run: bad input', () => {
     expect(backend.stderr).toMatch(/--backend.*gpu.*auto, tensorflow-gpu, webgpu, tensorflow, wasm, cpu/);
   });
 
-  it('refuses --fresh without confirmation when not at a terminal', () => {
+  it('refuses --fresh without confirmation when not at a terminal', async () => {
     const file = sweepFile('fresh', `seeds: 1\n${tiny}`);
     const db = join(dir, 'results.db');
     expect(sweeper(['run', '--config', file, '--db', db, '--no-dashboard']).status).toBe(0);
     const refused = sweeper(['run', '--config', file, '--db', db, '--fresh']);
     expect(refused.status).toBe(2);
     expect(refused.stderr).toMatch(/--fresh deletes sweep "fresh" and its 1 trials; add --yes/);
-    const reader = ResultsReader.open(db);
-    expect(reader.counts(reader.sweep('fresh').id).completed).toBe(1);
-    reader.close();
+    const reader = await ResultsReader.open(db);
+    expect((await reader.counts((await reader.sweep('fresh')).id)).completed).toBe(1);
+    await reader.close();
   }, 60_000);
 });
 
@@ -94,21 +94,21 @@ describe('sweeper run: crashes and readers', () => {
     first.child.kill('SIGKILL');
     await first.exited;
 
-    const reader = ResultsReader.open(db);
-    const sweepId = reader.sweep('killed').id;
-    const before = new Map(reader.trials(sweepId, ['completed']).map((t) => [t.key, t.finishedAt]));
+    const reader = await ResultsReader.open(db);
+    const sweepId = (await reader.sweep('killed')).id;
+    const before = new Map((await reader.trials(sweepId, ['completed'])).map((t) => [t.key, t.finishedAt]));
     expect(before.size).toBeGreaterThanOrEqual(1);
     expect(before.size).toBeLessThan(6);
 
     const second = sweeper(['run', '--config', file, '--db', db, '--no-dashboard']);
     expect(second.status, second.stderr).toBe(0);
-    const trials = reader.trials(sweepId);
+    const trials = await reader.trials(sweepId);
     expect(trials).toHaveLength(6);
     expect(new Set(trials.map((t) => t.key)).size).toBe(6);
     expect(trials.every((t) => t.status === 'completed')).toBe(true);
     // Those finished before the kill were not run again.
     for (const [key, finishedAt] of before) expect(trials.find((t) => t.key === key)).toMatchObject({ attempts: 1, finishedAt });
-    reader.close();
+    await reader.close();
   }, 120_000);
 
   it('stops on Ctrl-C: running trials become interrupted, exit 130, and the next run finishes them', async () => {
@@ -120,16 +120,16 @@ describe('sweeper run: crashes and readers', () => {
     expect(await first.exited, first.output()).toBe(130);
     expect(first.output()).toMatch(/stopping: running trials will be marked interrupted/);
 
-    const reader = ResultsReader.open(db);
-    const sweepId = reader.sweep('ctrlc').id;
-    expect(reader.trials(sweepId, ['running'])).toEqual([]);
-    expect(reader.trials(sweepId, ['interrupted']).length).toBeGreaterThanOrEqual(1);
-    expect(reader.runs(sweepId)[0]).toMatchObject({ status: 'interrupted' });
+    const reader = await ResultsReader.open(db);
+    const sweepId = (await reader.sweep('ctrlc')).id;
+    expect(await reader.trials(sweepId, ['running'])).toEqual([]);
+    expect((await reader.trials(sweepId, ['interrupted'])).length).toBeGreaterThanOrEqual(1);
+    expect((await reader.runs(sweepId))[0]).toMatchObject({ status: 'interrupted' });
 
     const second = sweeper(['run', '--config', file, '--db', db, '--no-dashboard']);
     expect(second.status, second.stderr).toBe(0);
-    expect(reader.counts(sweepId)).toMatchObject({ completed: 4, total: 4 });
-    reader.close();
+    expect(await reader.counts(sweepId)).toMatchObject({ completed: 4, total: 4 });
+    await reader.close();
   }, 120_000);
 
   it('lets another process poll the database through a whole run without an error', async () => {
@@ -141,14 +141,14 @@ describe('sweeper run: crashes and readers', () => {
     const errors: unknown[] = [];
     const completed: number[] = [];
     let reader: ResultsReader | undefined;
-    const poll = () => {
+    const poll = async () => {
       try {
-        reader ??= existsSync(db) ? ResultsReader.open(db) : undefined;
-        const sweep = reader?.findSweep('polled');
+        reader ??= existsSync(db) ? await ResultsReader.open(db) : undefined;
+        const sweep = await reader?.findSweep('polled');
         if (reader && sweep) {
-          completed.push(reader.counts(sweep.id).completed);
-          reader.trialSummary('polled', ['key', 'status', 'hard_acc']);
-          reader.metricPoints(sweep.id, { names: ['loss'] });
+          completed.push((await reader.counts(sweep.id)).completed);
+          await reader.trialSummary('polled', ['key', 'status', 'hard_acc']);
+          await reader.metricPoints(sweep.id, { names: ['loss'] });
         }
       } catch (error) {
         // The file may not be a results database until the sweeper's first migration commits.
@@ -157,8 +157,8 @@ describe('sweeper run: crashes and readers', () => {
     };
     // Poll as a dashboard does (every 10 ms here) until the sweeper exits.
     await vi.waitFor(
-      () => {
-        poll();
+      async () => {
+        await poll();
         expect(exitCode).not.toBeUndefined();
       },
       { timeout: 110_000, interval: 10 },
@@ -166,6 +166,6 @@ describe('sweeper run: crashes and readers', () => {
     expect(exitCode, run.output()).toBe(0);
     expect(errors).toEqual([]);
     expect(completed.at(-1) ?? 0).toBeGreaterThan(completed[0] ?? 0);
-    reader?.close();
+    await reader?.close();
   }, 120_000);
 });

@@ -16,7 +16,7 @@ import { printSummary } from '../src/run/summary.ts';
 let dir: string;
 let db: string;
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'same-numbers-'));
   db = join(dir, 'results.db');
   const trials: FixtureTrial[] = [];
@@ -30,10 +30,10 @@ beforeAll(() => {
     }),
   );
   trials.push({ params: { tau: 1, k: 4 }, seed: 3, status: 'failed', error: 'NaN loss' });
-  const store = ResultsStore.open(db);
-  writeFixtureSweep(store, { name: 'gaps', swept: ['tau', 'k'], metric: { name: 'gap', goal: 'minimize' }, trials });
-  store.setSweepStatus(store.sweep('gaps').id, 'completed');
-  store.close();
+  const store = await ResultsStore.open(db);
+  await writeFixtureSweep(store, { name: 'gaps', swept: ['tau', 'k'], metric: { name: 'gap', goal: 'minimize' }, trials });
+  await store.setSweepStatus((await store.sweep('gaps')).id, 'completed');
+  await store.close();
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -61,7 +61,7 @@ it('ranks and summarises a sweep the same way in the dashboard, the report and t
   const { Dashboard } = await import('@l2x/dashboard-ui');
   const { ReportReader, buildReport, formatMarkdown } = await import('@l2x/report');
   // The dashboard, tall enough for every configuration.
-  const reader = ResultsReader.open(db);
+  const reader = await ResultsReader.open(db);
   const app = render(<Dashboard reader={reader} colour={false} />);
   Object.defineProperty(app.stdout, 'columns', { configurable: true, get: () => 120 });
   Object.defineProperty(app.stdout, 'rows', { configurable: true, get: () => 60 });
@@ -75,22 +75,22 @@ it('ranks and summarises a sweep the same way in the dashboard, the report and t
     { timeout: 15_000, interval: 10 },
   );
   app.unmount();
-  reader.close();
+  await reader.close();
   expect(frame).toContain('by gap, lowest first');
 
   // The report, as `sweeper report` prints it.
-  const reportReader = ReportReader.open(db);
-  const report = formatMarkdown(buildReport(reportReader, { sweep: 'gaps' }));
-  reportReader.close();
+  const reportReader = await ReportReader.open(db);
+  const report = formatMarkdown(await buildReport(reportReader, { sweep: 'gaps' }));
+  await reportReader.close();
   const header = report.split('\n').find((line) => /^\| *rank *\|/.test(line))!;
   const gapColumn = header.split('|').slice(1, -1).map((c) => c.trim()).indexOf('gap');
   expect(gapColumn).toBeGreaterThan(3);
 
   // The summary a run prints at its end.
-  const store = ResultsStore.open(db);
+  const store = await ResultsStore.open(db);
   const out: string[] = [];
   await printSummary(store, 'gaps', { sweepId: 1, runId: 1, status: 'completed', total: 28, completed: 27, failed: 1, interrupted: 0, pruned: 0 }, (line) => out.push(line));
-  store.close();
+  await store.close();
 
   const fromDashboard = dashboardLines(frame);
   const fromReport = markdownLines(report, gapColumn);

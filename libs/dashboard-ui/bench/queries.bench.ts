@@ -25,7 +25,7 @@ import { compareBy, leaderboard, sortKeys, timing } from '../src/view-model.ts';
 const TRIALS = Number(process.env.BENCH_TRIALS ?? 10_000);
 const TARGET_MS = 50;
 
-function buildDatabase(path: string): string {
+async function buildDatabase(path: string): Promise<string> {
   const taus = [0.05, 0.1, 0.2, 0.5, 1];
   const ks = [1, 2, 3, 4, 5];
   const anneals = ['constant', 'linear', 'exponential', 'cosine'] as const;
@@ -58,19 +58,19 @@ function buildDatabase(path: string): string {
                 error: status === 'failed' ? 'loss became NaN at step 120' : undefined,
               });
             }
-  const store = ResultsStore.open(path);
+  const store = await ResultsStore.open(path);
   const started = performance.now();
-  writeFixtureSweep(store, { name: 'bench', swept: ['tau', 'k', 'anneal', 'auxWeight', 'lr'], fixed: { steps: 1000, evalEvery: 100 }, trials });
-  store.close();
+  await writeFixtureSweep(store, { name: 'bench', swept: ['tau', 'k', 'anneal', 'auxWeight', 'lr'], fixed: { steps: 1000, evalEvery: 100 }, trials });
+  await store.close();
   return `${trials.length} trials written in ${((performance.now() - started) / 1000).toFixed(1)} s`;
 }
 
-function measure(label: string, repeats: number, fn: () => unknown, target?: number): { label: string; median: number; p95: number } {
-  for (let i = 0; i < Math.min(3, repeats); i++) fn(); // warm the statement cache and the page cache
+async function measure(label: string, repeats: number, fn: () => unknown, target?: number): Promise<{ label: string; median: number; p95: number }> {
+  for (let i = 0; i < Math.min(3, repeats); i++) await fn(); // warm the statement cache and the page cache
   const times: number[] = [];
   for (let i = 0; i < repeats; i++) {
     const t0 = performance.now();
-    fn();
+    await fn();
     times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);
@@ -87,27 +87,27 @@ try {
   const path = process.env.BENCH_DB ?? join(dir, 'results.db');
   if (!process.env.BENCH_DB) {
     console.log(`building ${TRIALS} trials in ${path} …`);
-    console.log(buildDatabase(path), `· ${(statSync(path).size / 1e6).toFixed(1)} MB`);
-  } else ResultsStore.open(path).close(); // migrated to this build's schema
-  const reader = ResultsReader.open(path);
-  const sweep = reader.sweep('bench');
+    console.log(await buildDatabase(path), `· ${(statSync(path).size / 1e6).toFixed(1)} MB`);
+  } else await (await ResultsStore.open(path)).close(); // migrated to this build's schema
+  const reader = await ResultsReader.open(path);
+  const sweep = await reader.sweep('bench');
   const { settings, metrics } = statsColumns(sweep);
-  const running = reader.trials(sweep.id, ['running']).map((t) => t.id);
-  const first = readSnapshot(reader, sweep).snapshot;
+  const running = (await reader.trials(sweep.id, ['running'])).map((t) => t.id);
+  const first = (await readSnapshot(reader, sweep)).snapshot;
   console.log(`\n${'query (ms)'.padEnd(62)} ${'median'.padStart(8)} ${'p95'.padStart(8)}`);
 
   console.log('— each query');
-  measure('dataVersion (idle poll)', 500, () => reader.dataVersion());
-  measure('findSweep', 200, () => reader.findSweep('bench'));
-  measure('counts', 200, () => reader.counts(sweep.id));
-  measure('runs', 200, () => reader.runs(sweep.id));
-  measure("trials(['running'])", 200, () => reader.trials(sweep.id, ['running']));
-  measure("trials(['failed'])", 200, () => reader.trials(sweep.id, ['failed']));
-  measure('metricPoints(loss of running trials)', 200, () => reader.metricPoints(sweep.id, { names: ['loss'], trialIds: running }));
-  measure('lastFinishedAt, lastBackend', 200, () => [reader.lastFinishedAt(sweep.id), reader.lastBackend(sweep.id)]);
-  measure('finishedSince(the last finish)', 200, () => reader.finishedSince(sweep.id, first.lastFinishedAt));
-  measure(`configStats(${settings.length} settings, ${metrics.length} metrics): ${first.configs.length} configurations`, 30, () => readConfigs(reader, sweep));
-  measure('for comparison: trialSummary of every trial (what the first look read before)', 10, () =>
+  await measure('dataVersion (idle poll)', 500, () => reader.dataVersion());
+  await measure('findSweep', 200, () => reader.findSweep('bench'));
+  await measure('counts', 200, () => reader.counts(sweep.id));
+  await measure('runs', 200, () => reader.runs(sweep.id));
+  await measure("trials(['running'])", 200, () => reader.trials(sweep.id, ['running']));
+  await measure("trials(['failed'])", 200, () => reader.trials(sweep.id, ['failed']));
+  await measure('metricPoints(loss of running trials)', 200, () => reader.metricPoints(sweep.id, { names: ['loss'], trialIds: running }));
+  await measure('lastFinishedAt, lastBackend', 200, () => Promise.all([reader.lastFinishedAt(sweep.id), reader.lastBackend(sweep.id)]));
+  await measure('finishedSince(the last finish)', 200, () => reader.finishedSince(sweep.id, first.lastFinishedAt));
+  await measure(`configStats(${settings.length} settings, ${metrics.length} metrics): ${first.configs.length} configurations`, 30, () => readConfigs(reader, sweep));
+  await measure('for comparison: trialSummary of every trial (what the first look read before)', 10, () =>
     reader.trialSummary('bench', ['key', 'config_key', 'status', 'seed', 'started_at', 'finished_at', 'train_ms', 'backend', 'error', ...(settings as 'tau'[]), ...metrics]),
   );
 
@@ -119,23 +119,23 @@ try {
   };
   // The last look as it was before a trial finished: the counts differ, so the configurations are read again.
   const before: SweepSnapshot = { ...first, counts: { ...first.counts, completed: first.counts.completed - 1, running: first.counts.running + 1 } };
-  const expect = (snapshot: SweepSnapshot | undefined, read: string) => {
-    const result = readSnapshot(reader, sweep, snapshot);
+  const expect = async (snapshot: SweepSnapshot | undefined, read: string) => {
+    const result = await readSnapshot(reader, sweep, snapshot);
     if (result.read !== read) throw new Error(`bench: expected a ${read} read, got ${result.read}`);
     return result.snapshot;
   };
-  const idle = measure('idle poll (nothing changed: data_version)', 500, () => reader.dataVersion(), TARGET_MS);
-  const light = measure('light refresh (progress: counts, runs, running, curves)', 200, () => expect(first, 'kept'), TARGET_MS);
-  const finished = measure('refresh after a trial finished (configurations again)', 30, () => expect(before, 'read'), TARGET_MS);
-  const viewOnly = measure(`view model of ${first.configs.length} configurations (comparison, leaderboard, ETA)`, 30, () => view(first), TARGET_MS);
-  const both = measure('refresh after a trial finished + view model', 30, () => view(expect(before, 'read')), TARGET_MS);
-  const full = measure('first read (first look + view model: the first frame)', 30, () => view(expect(undefined, 'read')), TARGET_MS);
+  const idle = await measure('idle poll (nothing changed: data_version)', 500, () => reader.dataVersion(), TARGET_MS);
+  const light = await measure('light refresh (progress: counts, runs, running, curves)', 200, () => expect(first, 'kept'), TARGET_MS);
+  const finished = await measure('refresh after a trial finished (configurations again)', 30, () => expect(before, 'read'), TARGET_MS);
+  const viewOnly = await measure(`view model of ${first.configs.length} configurations (comparison, leaderboard, ETA)`, 30, () => view(first), TARGET_MS);
+  const both = await measure('refresh after a trial finished + view model', 30, async () => view(await expect(before, 'read')), TARGET_MS);
+  const full = await measure('first read (first look + view model: the first frame)', 30, async () => view(await expect(undefined, 'read')), TARGET_MS);
   console.log(
     `\nsummary (median / p95 ms): idle poll ${idle.median.toFixed(3)} · light ${light.median.toFixed(2)} / ${light.p95.toFixed(2)} · ` +
       `trial finished ${finished.median.toFixed(1)} / ${finished.p95.toFixed(1)} · view ${viewOnly.median.toFixed(1)} / ${viewOnly.p95.toFixed(1)} · ` +
       `trial finished + view ${both.median.toFixed(1)} / ${both.p95.toFixed(1)} · first read ${full.median.toFixed(1)} / ${full.p95.toFixed(1)}`,
   );
-  reader.close();
+  await reader.close();
 
 } finally {
   rmSync(dir, { recursive: true, force: true });

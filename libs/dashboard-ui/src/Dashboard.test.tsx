@@ -1,20 +1,20 @@
 import { render } from 'ink-testing-library';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ResultsReader, ResultsStore } from '@l2x/store';
-import { writeFixtureSweep } from '@l2x/store/fixtures';
+import { leaseOf, writeFixtureSweep } from '@l2x/store/fixtures';
 import { finishedTau, fixtureDb, samplers, tauInProgress, tauTrials } from '../test/fixtures.ts';
 import { height, resize, waitForFrame, widest } from '../test/ink.ts';
 import { Dashboard } from './Dashboard.tsx';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()!();
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
 });
 
 /** A database with these sweeps and a read-only reader on it, cleaned up after the test. */
-function open(...sweeps: Parameters<typeof fixtureDb>) {
-  const db = fixtureDb(...sweeps);
-  const reader = ResultsReader.open(db.path);
+async function open(...sweeps: Parameters<typeof fixtureDb>) {
+  const db = await fixtureDb(...sweeps);
+  const reader = await ResultsReader.open(db.path);
   cleanups.push(() => db.cleanup(), () => reader.close());
   return { db, reader };
 }
@@ -33,7 +33,7 @@ const DOWN = '\u001B[B';
 
 describe('Dashboard', () => {
   it('waits for a sweep in an empty database', async () => {
-    const { reader } = open();
+    const { reader } = await open();
     const app = await show(<Dashboard reader={reader} colour={false} />);
     const frame = await waitForFrame(app, (f) => f.includes('No sweeps'));
     expect(frame).toContain('No sweeps in this database yet; waiting for one to start');
@@ -41,7 +41,7 @@ describe('Dashboard', () => {
   });
 
   it('shows a sweep in progress: counts, running trials with their steps, the comparison so far, the failure', async () => {
-    const { reader } = open(tauInProgress());
+    const { reader } = await open(tauInProgress());
     const app = await show(<Dashboard reader={reader} colour={false} />);
     const frame = await waitForFrame(app, (f) => f.includes('Running'));
     const lines = frame.split('\n');
@@ -58,7 +58,7 @@ describe('Dashboard', () => {
   });
 
   it('shows a finished sweep: done, every value with its interval, the leaderboard best first', async () => {
-    const { reader } = open(finishedTau());
+    const { reader } = await open(finishedTau());
     const app = await show(<Dashboard reader={reader} colour={false} />);
     const frame = await waitForFrame(app, (f) => f.includes('Leaderboard'));
     expect(frame).toMatch(/^sweep tau · elapsed \S+ · done · cpu × 2 workers · hard_acc ↑$/m);
@@ -72,7 +72,7 @@ describe('Dashboard', () => {
   });
 
   it('lists failed trials with their error', async () => {
-    const { reader } = open({ name: 'broken', swept: ['tau'], trials: tauTrials(2, (i) => (i % 3 === 0 ? 'failed' : 'completed')) });
+    const { reader } = await open({ name: 'broken', swept: ['tau'], trials: tauTrials(2, (i) => (i % 3 === 0 ? 'failed' : 'completed')) });
     const app = await show(<Dashboard reader={reader} colour={false} />);
     const frame = await waitForFrame(app, (f) => f.includes('Failed'));
     expect(frame).toMatch(/^─ Failed · 4 trials ─+ retry: --retry-failed ─$/m);
@@ -81,7 +81,7 @@ describe('Dashboard', () => {
   });
 
   it('fits a narrow terminal of 60 columns and a short one', async () => {
-    const { reader } = open(tauInProgress());
+    const { reader } = await open(tauInProgress());
     const app = await show(<Dashboard reader={reader} colour={false} />, 60, 24);
     const frame = await waitForFrame(app, (f) => f.includes('Running') && widest(f) <= 60);
     expect(widest(frame)).toBeLessThanOrEqual(60);
@@ -102,7 +102,7 @@ describe('Dashboard', () => {
       metrics: { soft_acc: 0.9, hard_acc: 0.8 + i / 1000, gap: 0.1, precision: 0.7 },
       step: i < 8 ? 100 * i : undefined,
     }));
-    const { reader } = open({ name: 'busy', swept: ['tau'], trials });
+    const { reader } = await open({ name: 'busy', swept: ['tau'], trials });
     const app = await show(<Dashboard reader={reader} colour={false} />, 80, 24);
     const frame = await waitForFrame(app, (f) => f.includes('Leaderboard'));
     expect(height(frame)).toBeLessThanOrEqual(23);
@@ -117,7 +117,7 @@ describe('Dashboard', () => {
   });
 
   it('switches the grouping with tab, the sort with s, moves with ↑/↓ and quits with q', async () => {
-    const { reader } = open(samplers());
+    const { reader } = await open(samplers());
     const onQuit = vi.fn();
     const app = await show(<Dashboard reader={reader} colour={false} onQuit={onQuit} />, 100, 30);
     await waitForFrame(app, (f) => f.includes('Comparison by sampler'));
@@ -138,7 +138,7 @@ describe('Dashboard', () => {
   });
 
   it('with exitOnQuit false, reports q and Ctrl-C and stays open', async () => {
-    const { reader } = open(finishedTau());
+    const { reader } = await open(finishedTau());
     const onQuit = vi.fn();
     const app = await show(<Dashboard reader={reader} colour={false} onQuit={onQuit} exitOnQuit={false} pollMs={20} />);
     await waitForFrame(app, (f) => f.includes('Leaderboard'));
@@ -149,20 +149,20 @@ describe('Dashboard', () => {
   });
 
   it('follows new trials and logs those that finish while it watches, above the live view', async () => {
-    const { db, reader } = open(tauInProgress());
+    const { db, reader } = await open(tauInProgress());
     const app = await show(<Dashboard reader={reader} colour={false} pollMs={20} />);
     await waitForFrame(app, (f) => f.includes('10/15 done'));
-    const store = ResultsStore.open(db.path);
+    const store = await ResultsStore.open(db.path);
     cleanups.push(() => store.close());
-    const sweep = store.sweep('tau-live');
-    const [trial] = store.trials(sweep.id, ['running']);
-    store.completeTrial(trial!.id, { metrics: { soft_acc: 0.9, hard_acc: 0.88, gap: 0.02, precision: 0.75 }, backend: 'cpu', trainMs: 5 });
+    const sweep = await store.sweep('tau-live');
+    const [trial] = await store.trials(sweep.id, ['running']);
+    await store.completeTrial(await leaseOf(store, trial!.id), { metrics: { soft_acc: 0.9, hard_acc: 0.88, gap: 0.02, precision: 0.75 }, backend: 'cpu', trainMs: 5 });
     const frame = await waitForFrame(app, (f) => f.includes('11/15 done'));
     expect(frame.split('\n')[0]).toMatch(/^✓ tau=0\.5 seed=\d  soft 0\.900 hard 0\.880 gap 0\.020/);
     expect(frame).toContain('Running · 1 trial ');
     // A new sweep in the same database does not take over the one shown.
     const looks = vi.spyOn(reader, 'dataVersion');
-    writeFixtureSweep(store, { name: 'other', swept: ['tau'], trials: tauTrials(1) });
+    await writeFixtureSweep(store, { name: 'other', swept: ['tau'], trials: tauTrials(1) });
     await vi.waitFor(() => expect(looks.mock.calls.length).toBeGreaterThan(3)); // it looked at the database since
     expect(app.lastFrame()).toContain('sweep tau-live');
   });

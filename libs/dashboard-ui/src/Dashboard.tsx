@@ -105,7 +105,7 @@ interface View {
  */
 function useSweep(reader: ResultsReader, sweep: string | undefined, pollMs: number, clock: () => number, refresh?: DashboardProps['refresh']) {
   const source = useMemo(() => new SweepSource(reader, { sweep, clock }), [reader, sweep, clock]);
-  const [state, setState] = useState<SourceState>(() => source.poll(true).state);
+  const [state, setState] = useState<SourceState>({ kind: 'loading' });
   const [log, setLog] = useState<FinishedEntry[]>([]);
   const [now, setNow] = useState(clock);
   const live = useRef(false);
@@ -119,22 +119,40 @@ function useSweep(reader: ResultsReader, sweep: string | undefined, pollMs: numb
   live.current = snapshot !== undefined && snapshot.counts.running + snapshot.counts.queued + snapshot.counts.interrupted > 0;
 
   useEffect(() => {
-    const poll = (force: boolean) => {
-      const result = source.poll(force);
-      if (result.changed) setState(result.state);
-      if (result.finished.length) setLog((entries) => [...entries, ...result.finished]);
-      // Elapsed and ETA move every second while the sweep runs; an idle dashboard does not render at all.
-      if (result.changed || live.current) setNow(clock());
+    let stopped = false;
+    // One read at a time: a poll that finds one in flight waits for it (a forced one then reads again).
+    let inFlight: Promise<void> = Promise.resolve();
+    let busy = false;
+    const poll = (force: boolean): Promise<void> => {
+      if (busy && !force) return inFlight;
+      const run = async () => {
+        busy = true;
+        try {
+          const result = await source.poll(force);
+          if (stopped) return;
+          if (result.changed) setState(result.state);
+          if (result.finished.length) setLog((entries) => [...entries, ...result.finished]);
+          // Elapsed and ETA move every second while the sweep runs; an idle dashboard does not render at all.
+          if (result.changed || live.current) setNow(clock());
+        } finally {
+          busy = false;
+        }
+      };
+      inFlight = inFlight.then(run, run);
+      return inFlight;
     };
+    void poll(true);
     if (refresh)
-      refresh.current = () =>
-        new Promise<void>((resolve) => {
+      refresh.current = async () => {
+        await poll(true);
+        await new Promise<void>((resolve) => {
           drawn.current.push(resolve);
-          poll(true);
           setRefreshes((n) => n + 1); // a commit even when nothing changed
         });
-    const timer = setInterval(() => poll(false), Math.min(1000, Math.max(10, pollMs)));
+      };
+    const timer = setInterval(() => void poll(false), Math.min(1000, Math.max(10, pollMs)));
     return () => {
+      stopped = true;
       clearInterval(timer);
       if (refresh) refresh.current = undefined;
     };
@@ -168,6 +186,8 @@ function useView(snapshot: SweepSnapshot | undefined, groupIndex: number, sortIn
         (t): RunningRow => ({
           id: t.id,
           worker: t.worker,
+          // Where it runs, when the sweep's runs span more than one machine.
+          host: new Set(snapshot.runs.map((r) => r.host)).size > 1 ? (snapshot.hosts[t.id] ?? null) : null,
           label: `${settingsLabel(t.params as Record<string, unknown>, snapshot.sweep.swept)} seed=${t.seed}`,
           step: t.step,
           steps: t.steps,
@@ -184,6 +204,10 @@ function useKeys(view: View | undefined, keys: ReturnType<typeof useSelection>, 
   const { isRawModeSupported } = useStdin();
   const board = useRef<LeaderRow[]>([]);
   board.current = view?.board ?? [];
+  // The view as last rendered: a key pressed right after the first frame with data sees it (Ink hands keys to the
+  // handler registered at the previous commit).
+  const shown = useRef<View | undefined>(undefined);
+  shown.current = view;
   const move = (step: number) =>
     keys.setSelectedKey((key) => {
       const rows = board.current;
@@ -193,6 +217,7 @@ function useKeys(view: View | undefined, keys: ReturnType<typeof useSelection>, 
   useInput(
     (input, key) => {
       if (input === 'q' || (key.ctrl && input === 'c')) return quit();
+      const view = shown.current;
       if (!view) return;
       if (key.tab) {
         keys.setGroupIndex((i) => (view.groups.length ? (i + (key.shift ? view.groups.length - 1 : 1)) % view.groups.length : 0));
@@ -250,6 +275,7 @@ function waitingText(state: SourceState): string {
   if (state.kind === 'no-sweeps') return 'No sweeps in this database yet; waiting for one to start (npx nx run sweeper:run --config sweeps/smoke.yaml)…';
   if (state.kind === 'missing') return `No sweep named "${state.name}" in this database (yet); waiting for it…`;
   if (state.kind === 'error') return `Cannot read the database: ${state.message}`;
+  if (state.kind === 'loading') return 'Reading the results database…';
   return '';
 }
 

@@ -6,6 +6,8 @@ import { tint } from './theme.ts';
 export interface RunningRow {
   id: number;
   worker: number | null;
+  /** The machine that runs it, when the sweep runs on several (null on one). */
+  host?: string | null;
   /** The trial's swept settings and seed, `tau=0.1 seed=2`. */
   label: string;
   step: number;
@@ -22,6 +24,12 @@ export interface RunningTrialsProps {
   height: number;
 }
 
+/** Which worker runs the trial (`w0`), on which machine when there are several (`gpu-3 w0`). */
+function where(row: RunningRow): string {
+  const worker = row.worker === null ? '–' : `w${row.worker}`;
+  return row.host ? `${row.host} ${worker}` : worker;
+}
+
 /** Trials being trained now: settings, a step progress bar and a sparkline of the loss. */
 export function RunningTrials({ width, colour, rows, height }: RunningTrialsProps) {
   if (height <= 0) return null;
@@ -33,7 +41,7 @@ export function RunningTrials({ width, colour, rows, height }: RunningTrialsProp
   const barWidth = Math.max(6, Math.min(20, Math.floor(width * 0.15)));
   const sparkWidth = Math.max(5, Math.min(16, Math.floor(width * 0.12)));
   const stepsWidth = Math.max(...rows.map((r) => `${r.steps}/${r.steps}`.length), 3);
-  const workerWidth = Math.max(...rows.map((r) => (r.worker === null ? 1 : `w${r.worker}`.length)), 2);
+  const workerWidth = Math.min(Math.floor(width / 4), Math.max(...rows.map((r) => where(r).length), 2));
   // worker, label, bar, steps, "loss", sparkline, last loss, with one space between each.
   const labelWidth = Math.max(8, width - (workerWidth + 1 + barWidth + 1 + stepsWidth + 1 + 5 + sparkWidth + 1 + 5) - 1);
 
@@ -44,7 +52,7 @@ export function RunningTrials({ width, colour, rows, height }: RunningTrialsProp
         const last = row.losses[row.losses.length - 1];
         return (
           <Text key={row.id} wrap="truncate-end">
-            {pad(row.worker === null ? '–' : `w${row.worker}`, workerWidth)} {pad(row.label, labelWidth)}{' '}
+            {pad(where(row), workerWidth)} {pad(row.label, labelWidth)}{' '}
             <Text color={tint(colour, 'running')}>{bar(row.steps > 0 ? row.step / row.steps : 0, barWidth)}</Text>{' '}
             {pad(`${row.step}/${row.steps}`, stepsWidth, 'right')} loss{' '}
             <Text color={tint(colour, 'soft')}>{pad(sparkline(row.losses, sparkWidth), sparkWidth)}</Text> {pad(num(last, 3), 5)}

@@ -5,10 +5,10 @@ import { finishedTau, fixtureDb } from '../test/fixtures.ts';
 import { fakeTerminal } from '../test/streams.ts';
 import { startDashboard } from './start-dashboard.tsx';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
   vi.restoreAllMocks();
-  while (cleanups.length) cleanups.pop()!();
+  while (cleanups.length) await cleanups.pop()!();
 });
 
 /** Waits for a condition; generous: CI runs two test projects at once on two cores, beside training workers. */
@@ -17,12 +17,12 @@ const until = (check: () => boolean, what: string) =>
 
 describe('startDashboard', () => {
   it('opens the database read-only, draws the sweep, and on q calls onQuit, exits and closes it', async () => {
-    const db = fixtureDb(finishedTau());
+    const db = await fixtureDb(finishedTau());
     cleanups.push(db.cleanup);
     const close = vi.spyOn(ResultsReader.prototype, 'close');
     const terminal = fakeTerminal(80, 24);
     const onQuit = vi.fn();
-    const dashboard = startDashboard({ dbPath: db.path, onQuit, ...terminal.streams });
+    const dashboard = await startDashboard({ dbPath: db.path, onQuit, ...terminal.streams });
     cleanups.push(() => dashboard.unmount());
     await until(() => terminal.stdout.text().includes('Leaderboard'), 'the first frame');
     expect(terminal.stdout.text()).toContain('sweep tau · elapsed');
@@ -33,13 +33,13 @@ describe('startDashboard', () => {
   });
 
   it('with exitOnQuit false and a reader of the caller, reports Ctrl-C and leaves the reader open', async () => {
-    const db = fixtureDb(finishedTau());
-    const reader = ResultsReader.open(db.path);
+    const db = await fixtureDb(finishedTau());
+    const reader = await ResultsReader.open(db.path);
     cleanups.push(db.cleanup, () => reader.close());
     const close = vi.spyOn(reader, 'close');
     const terminal = fakeTerminal(60, 24);
     const onQuit = vi.fn();
-    const dashboard = startDashboard({ dbPath: db.path, reader, sweep: 'tau', exitOnQuit: false, onQuit, ...terminal.streams });
+    const dashboard = await startDashboard({ dbPath: db.path, reader, sweep: 'tau', exitOnQuit: false, onQuit, ...terminal.streams });
     await until(() => terminal.stdout.text().includes('Leaderboard'), 'the first frame');
     terminal.stdin.write('\u0003');
     await until(() => onQuit.mock.calls.length === 1, 'onQuit');
@@ -48,8 +48,8 @@ describe('startDashboard', () => {
     expect(close).not.toHaveBeenCalled();
   });
 
-  it('throws the store one-line error for a missing database', () => {
-    expect(() => startDashboard({ dbPath: '/nonexistent/results.db' })).toThrow(UserError);
-    expect(() => startDashboard({ dbPath: '/nonexistent/results.db' })).toThrow(/^no results database at \/nonexistent\/results\.db; run a sweep first/);
+  it('throws the store one-line error for a missing database', async () => {
+    await expect(startDashboard({ dbPath: '/nonexistent/results.db' })).rejects.toThrow(UserError);
+    await expect(startDashboard({ dbPath: '/nonexistent/results.db' })).rejects.toThrow(/^no results database at \/nonexistent\/results\.db; run a sweep first/);
   });
 });

@@ -7,7 +7,7 @@ import { ResultsReader } from '@l2x/store';
 import { Dashboard } from './Dashboard.tsx';
 
 export interface StartDashboardOptions {
-  /** The results database; opened read-only (unless `reader` is given). */
+  /** The results database (a SQLite path or a postgres:// URL); opened read-only (unless `reader` is given). */
   dbPath: string;
   /** The sweep to show; the latest one otherwise. A named sweep that does not exist yet is waited for. */
   sweep?: string;
@@ -45,14 +45,14 @@ export interface DashboardHandle {
  * Renders the live dashboard. Throws the store's one-line UserError when `dbPath` is missing, not a results
  * database, or from a newer schema (when no `reader` is given).
  */
-export function startDashboard(options: StartDashboardOptions): DashboardHandle {
+export async function startDashboard(options: StartDashboardOptions): Promise<DashboardHandle> {
   const ownReader = options.reader === undefined;
-  const reader = options.reader ?? ResultsReader.open(options.dbPath);
+  const reader = options.reader ?? (await ResultsReader.open(options.dbPath));
   let closed = false;
-  const close = () => {
+  const close = async () => {
     if (ownReader && !closed) {
       closed = true;
-      reader.close();
+      await reader.close();
     }
   };
   const refresh: { current: (() => Promise<void>) | undefined } = { current: undefined };
@@ -76,8 +76,8 @@ export function startDashboard(options: StartDashboardOptions): DashboardHandle 
   );
   const exited = instance.waitUntilExit().then(
     () => close(),
-    (error: unknown) => {
-      close();
+    async (error: unknown) => {
+      await close();
       throw error;
     },
   );

@@ -1,8 +1,9 @@
 /**
  * What the dashboard reads from results.db, and when.
  *
- * Polling is cheap when nothing happens: `PRAGMA data_version` (a counter in shared memory) says whether another
- * connection committed since the last look, and only then is the store read:
+ * Polling is cheap when nothing happens: `PRAGMA data_version` (a counter in shared memory; on PostgreSQL, whether
+ * the server's write-ahead log moved) says whether another connection committed since the last look, and only then
+ * is the store read:
  *  - on every change: the sweep row, counts, runs, running trials and their loss curves, when a trial last
  *    finished and the trials that finished since the last look (a few rows, each by index) — the sweeper
  *    commits progress several times a second;
@@ -25,7 +26,7 @@ export function statsColumns(sweep: Pick<SweepRecord, 'swept' | 'metric'>): { se
 }
 
 /** Every configuration of the sweep with the moments of the metrics shown. */
-export function readConfigs(reader: ResultsReader, sweep: SweepRecord): ConfigStats[] {
+export function readConfigs(reader: ResultsReader, sweep: SweepRecord): Promise<ConfigStats[]> {
   const { settings, metrics } = statsColumns(sweep);
   return reader.configStats(sweep.id, settings, metrics);
 }
@@ -42,29 +43,33 @@ export type ConfigsRead = 'kept' | 'read';
  * One refresh of a sweep. With `previous` (the same sweep's last snapshot), the configurations and failed trials
  * are read again only when the counts say a trial finished; `full: true` forces it (the benchmark measures each).
  */
-export function readSnapshot(
+export async function readSnapshot(
   reader: ResultsReader,
   sweep: SweepRecord,
   previous?: SweepSnapshot,
   options: { full?: boolean } = {},
-): { snapshot: SweepSnapshot; read: ConfigsRead } {
+): Promise<{ snapshot: SweepSnapshot; read: ConfigsRead }> {
   // The same record when nothing in it changed, so that what is computed from it need not be again.
   if (previous && JSON.stringify(previous.sweep) === JSON.stringify(sweep)) sweep = previous.sweep;
-  const counts = withTrialsToAsk(reader.counts(sweep.id), sweep);
-  const runs = reader.runs(sweep.id);
-  const running = reader.trials(sweep.id, ['running']);
+  const counts = withTrialsToAsk(await reader.counts(sweep.id), sweep);
+  const runs = await reader.runs(sweep.id);
+  const running = await reader.trials(sweep.id, ['running']);
+  const hosts = await reader.runningHosts(sweep.id);
   const losses: Record<number, number[]> = {};
-  for (const point of reader.metricPoints(sweep.id, { names: ['loss'], trialIds: running.map((t) => t.id) }))
+  for (const point of await reader.metricPoints(sweep.id, { names: ['loss'], trialIds: running.map((t) => t.id) }))
     if (point.value !== null) (losses[point.trialId] ??= []).push(point.value);
   const keep = !options.full && previous !== undefined && previous.sweep.id === sweep.id && configsSignature(previous.sweep, previous.counts) === configsSignature(sweep, counts);
-  const configs = keep ? previous.configs : readConfigs(reader, sweep);
-  const failed: TrialRecord[] = keep ? previous.failed : reader.trials(sweep.id, ['failed']);
-  const lastFinishedAt = reader.lastFinishedAt(sweep.id);
-  const lastBackend = keep && previous.lastFinishedAt === lastFinishedAt ? previous.lastBackend : reader.lastBackend(sweep.id);
-  return { snapshot: { sweep, counts, runs, running, losses, configs, failed, lastFinishedAt, lastBackend }, read: keep ? 'kept' : 'read' };
+  const configs = keep ? previous.configs : await readConfigs(reader, sweep);
+  const failed: TrialRecord[] = keep ? previous.failed : await reader.trials(sweep.id, ['failed']);
+  const lastFinishedAt = await reader.lastFinishedAt(sweep.id);
+  const lastBackend = keep && previous.lastFinishedAt === lastFinishedAt ? previous.lastBackend : await reader.lastBackend(sweep.id);
+  const hostOf = Object.fromEntries([...hosts].map(([id, where]) => [id, where.host]));
+  return { snapshot: { sweep, counts, runs, running, hosts: hostOf, losses, configs, failed, lastFinishedAt, lastBackend }, read: keep ? 'kept' : 'read' };
 }
 
 export type SourceState =
+  /** Before the first read. */
+  | { kind: 'loading' }
   | { kind: 'no-sweeps' }
   /** The sweep asked for is not in the database (not yet, or deleted by `--fresh`). */
   | { kind: 'missing'; name: string }
@@ -129,11 +134,11 @@ export class SweepSource {
   }
 
   /** Looks at the database; reads it only if it changed (or `force`, or the recheck is due while the sweep runs). */
-  poll(force = false): PollResult {
+  async poll(force = false): Promise<PollResult> {
     const now = this.clock();
     let version: number;
     try {
-      version = this.reader.dataVersion();
+      version = await this.reader.dataVersion();
     } catch (error) {
       return this.failed(error);
     }
@@ -142,16 +147,16 @@ export class SweepSource {
     this.version = version;
     this.lastRead = now;
     try {
-      const sweep = this.name === undefined ? this.reader.latestSweep() : this.reader.findSweep(this.name);
+      const sweep = this.name === undefined ? await this.reader.latestSweep() : await this.reader.findSweep(this.name);
       if (!sweep) {
         this.state = this.name === undefined ? { kind: 'no-sweeps' } : { kind: 'missing', name: this.name };
         return { changed: true, state: this.state, finished: [] };
       }
       this.name = sweep.name;
       const previous = this.snapshot;
-      const { snapshot, read } = readSnapshot(this.reader, sweep, previous);
+      const { snapshot, read } = await readSnapshot(this.reader, sweep, previous);
       this.state = { kind: 'ok', snapshot };
-      return { changed: true, state: this.state, finished: read === 'kept' && snapshot.lastFinishedAt === previous?.lastFinishedAt ? [] : this.newlyFinished(snapshot) };
+      return { changed: true, state: this.state, finished: read === 'kept' && snapshot.lastFinishedAt === previous?.lastFinishedAt ? [] : await this.newlyFinished(snapshot) };
     } catch (error) {
       return this.failed(error);
     }
@@ -168,7 +173,7 @@ export class SweepSource {
    * Trials that completed, failed or were pruned since the last look (read by their finish time); the first look of a sweep
    * only takes note of where it stands.
    */
-  private newlyFinished(snapshot: SweepSnapshot): FinishedEntry[] {
+  private async newlyFinished(snapshot: SweepSnapshot): Promise<FinishedEntry[]> {
     const sweepId = snapshot.sweep.id;
     const first = this.seenSweepId !== sweepId;
     if (first) {
@@ -177,7 +182,7 @@ export class SweepSource {
       this.seenAt = new Set();
     }
     if (snapshot.lastFinishedAt === null) return [];
-    const trials = this.reader.finishedSince(sweepId, this.seenUntil, this.maxFinished + this.seenAt.size);
+    const trials = await this.reader.finishedSince(sweepId, this.seenUntil, this.maxFinished + this.seenAt.size);
     // Trials that finished in the same millisecond as the last one seen may have been seen already.
     const fresh = trials.filter((t) => !this.seenAt.has(`${t.key}|${t.finishedAt}`));
     const last = trials.at(-1)?.finishedAt ?? this.seenUntil;

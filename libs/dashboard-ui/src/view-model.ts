@@ -28,6 +28,8 @@ export interface SweepSnapshot {
   counts: StatusCounts;
   runs: RunRecord[];
   running: TrialRecord[];
+  /** The host each running trial runs on (its run's), by trial id. */
+  hosts: Record<number, string>;
   /** Loss curve (eval points in step order) of each running trial, by trial id. */
   losses: Record<number, number[]>;
   /** One row per configuration (swept settings, moments of the compared metrics and the sweep's metric). */

@@ -62,11 +62,11 @@ export const samplers = (): FixtureSweep => {
 };
 
 /** A temporary folder with a results.db made of these sweeps; `cleanup()` removes it. */
-export function fixtureDb(...sweeps: FixtureSweep[]): { dir: string; path: string; cleanup(): void } {
+export async function fixtureDb(...sweeps: FixtureSweep[]): Promise<{ dir: string; path: string; cleanup(): void }> {
   const dir = mkdtempSync(join(tmpdir(), 'dashboard-'));
   const path = join(dir, 'results.db');
-  const store = ResultsStore.open(path);
-  for (const sweep of sweeps) writeFixtureSweep(store, sweep);
-  store.close();
+  const store = await ResultsStore.open(path);
+  for (const sweep of sweeps) await writeFixtureSweep(store, sweep);
+  await store.close();
   return { dir, path, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }

@@ -14,9 +14,9 @@ import { Dashboard } from '../src/Dashboard.tsx';
 import { resize, waitForFrame } from './ink.ts';
 
 const script = fileURLToPath(new URL('./write-live-sweep.ts', import.meta.url));
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()!();
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
 });
 
 it('shows the counts rise while another process writes the sweep', async () => {
@@ -38,7 +38,7 @@ it('shows the counts rise while another process writes the sweep', async () => {
     child.on('exit', (code) => reject(new Error(`writer exited (${code}) before it was ready: ${errors}`)));
   });
 
-  const reader = ResultsReader.open(db);
+  const reader = await ResultsReader.open(db);
   cleanups.push(() => reader.close());
   const app = render(<Dashboard reader={reader} colour={false} pollMs={50} />);
   cleanups.push(() => app.unmount());

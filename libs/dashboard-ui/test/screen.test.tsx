@@ -7,15 +7,15 @@
  */
 import { Terminal } from '@xterm/headless';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ResultsStore } from '@l2x/store';
+import { ResultsStore, type Lease } from '@l2x/store';
 import { writeFixtureSweep } from '@l2x/store/fixtures';
 import { startDashboard } from '../src/start-dashboard.tsx';
 import { TAUS, fixtureDb, metricsFor } from './fixtures.ts';
 import { fakeTerminal, type FakeStdout } from './streams.ts';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()!();
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
 });
 
 const ESCAPES = /\u001B\[[0-9;?]*[A-Za-z]/g;
@@ -52,21 +52,21 @@ describe.each([
   [110, 40],
 ])('the live screen at %i×%i', (columns, rows) => {
   it('holds one frame that fits, at every phase of a sweep, and ends on the sweep’s final state', async () => {
-    const db = fixtureDb();
+    const db = await fixtureDb();
     cleanups.push(db.cleanup);
-    const store = ResultsStore.open(db.path);
+    const store = await ResultsStore.open(db.path);
     cleanups.push(() => store.close());
     // A tau sweep of 5 values × 3 seeds, everything queued, a run started with 4 workers.
-    const sweepId = writeFixtureSweep(store, {
+    const sweepId = await writeFixtureSweep(store, {
       name: 'tau',
       swept: ['tau'],
       fixed: { steps: 1000, evalEvery: 100 },
       trials: TAUS.flatMap((tau) => [0, 1, 2].map((seed) => ({ params: { tau }, seed, status: 'queued' as const }))),
     });
-    const runId = store.runs(sweepId)[0]!.id;
+    const runId = (await store.runs(sweepId))[0]!.id;
 
     const terminal = fakeTerminal(columns, rows);
-    const dashboard = startDashboard({ dbPath: db.path, sweep: 'tau', pollMs: 20, ...terminal.streams });
+    const dashboard = await startDashboard({ dbPath: db.path, sweep: 'tau', pollMs: 20, ...terminal.streams });
     cleanups.push(() => dashboard.unmount());
     const shows = (pattern: RegExp) =>
       vi.waitFor(() => expect(frames(terminal.stdout).at(-1) ?? '').toMatch(pattern), { timeout: 15_000, interval: 10 });
@@ -93,26 +93,27 @@ describe.each([
     await check('start');
 
     // Progress: eight trials running (more than an 80×24 screen has rows for them), loss curves coming in.
-    const pending = store.pendingTrials(sweepId);
+    const pending = await store.pendingTrials(sweepId);
     const running = pending.slice(0, 8);
-    running.forEach((t, i) => store.claimTrial(t.id, { runId, worker: i % 4, device: null }));
-    for (let step = 100; step <= 400; step += 100) running.forEach((t) => store.recordPoints(t.id, step, { loss: 2 - step / 500 }));
-    store.recordProgress(running.map((t) => ({ trialId: t.id, step: 450, backend: 'cpu' })));
+    const leases = new Map<number, Lease>();
+    for (const [i, t] of running.entries()) for (const lease of await store.claimTrials([t.id], { runId, worker: i % 4, device: null })) leases.set(t.id, lease);
+    for (let step = 100; step <= 400; step += 100) for (const t of running) await store.recordPoints(leases.get(t.id)!, step, { loss: 2 - step / 500 });
+    await store.recordProgress(running.map((t) => ({ ...leases.get(t.id)!, step: 450, backend: 'cpu' })));
     await shows(/0\/15 done · 8 running · 7 queued/);
     await check('progress');
 
     // Trials finishing, one failing.
-    running.slice(0, 5).forEach((t) => store.completeTrial(t.id, { metrics: metricsFor(TAUS.indexOf(t.settings.tau), t.seed), backend: 'cpu', trainMs: 1000 }));
-    store.failTrial(running[5]!.id, 'loss became NaN at step 450', 'cpu');
+    for (const t of running.slice(0, 5)) await store.completeTrial(leases.get(t.id)!, { metrics: metricsFor(TAUS.indexOf(t.settings.tau), t.seed), backend: 'cpu', trainMs: 1000 });
+    await store.failTrial(leases.get(running[5]!.id)!, 'loss became NaN at step 450', 'cpu');
     await shows(/5\/15 done · 2 running · 7 queued · 1 failed/);
     await check('trials finishing');
 
     // The end: the rest run and complete in one go, the run finishes; the sweeper closes the screen at once.
     const rest = [...running.slice(6), ...pending.slice(8)];
-    rest.slice(2).forEach((t, i) => store.claimTrial(t.id, { runId, worker: i % 4, device: null }));
-    rest.forEach((t) => store.completeTrial(t.id, { metrics: metricsFor(TAUS.indexOf(t.settings.tau), t.seed), backend: 'cpu', trainMs: 1000 }));
-    store.finishRun(runId, 'completed');
-    store.setSweepStatus(sweepId, 'completed');
+    for (const [i, t] of rest.slice(2).entries()) for (const lease of await store.claimTrials([t.id], { runId, worker: i % 4, device: null })) leases.set(t.id, lease);
+    for (const t of rest) await store.completeTrial(leases.get(t.id)!, { metrics: metricsFor(TAUS.indexOf(t.settings.tau), t.seed), backend: 'cpu', trainMs: 1000 });
+    await store.finishRun(runId, 'completed');
+    await store.setSweepStatus(sweepId, 'completed');
     await dashboard.finish();
     const last = frames(terminal.stdout).at(-1)!;
     expect(last).toMatch(/14\/15 done · 0 running · 0 queued · 1 failed/);

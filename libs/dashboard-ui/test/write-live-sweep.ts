@@ -18,32 +18,33 @@ const workers = Number(workersArg);
 const steps = 1000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const store = ResultsStore.open(path);
+const store = await ResultsStore.open(path);
 // The sweep with every trial queued, and a run (as the sweeper's) to claim them for.
-const sweepId = writeFixtureSweep(store, {
+const sweepId = await writeFixtureSweep(store, {
   name: 'live',
   swept: ['tau'],
   fixed: { steps },
   trials: Array.from({ length: total }, (_, i) => ({ params: { tau: TAUS[i % TAUS.length]! }, seed: Math.floor(i / TAUS.length), status: 'queued' as const })),
 });
-const runId = store.runs(sweepId)[0]!.id;
+const runId = (await store.runs(sweepId))[0]!.id;
 console.log('ready');
 
-const pending = store.pendingTrials(sweepId);
+const pending = await store.pendingTrials(sweepId);
 for (let i = 0; i < pending.length; i += workers) {
   const batch = pending.slice(i, i + workers);
-  batch.forEach((t, w) => store.claimTrial(t.id, { runId, worker: w, device: null }));
+  const leases = [];
+  for (const [w, t] of batch.entries()) leases.push(...(await store.claimTrials([t.id], { runId, worker: w, device: null })));
   for (let step = 250; step <= steps; step += 250) {
-    batch.forEach((t) => store.recordPoints(t.id, step, { loss: 1.5 - step / 1000 + Math.random() * 0.1 }));
+    for (const lease of leases) await store.recordPoints(lease, step, { loss: 1.5 - step / 1000 + Math.random() * 0.1 });
     await sleep(interval / 4);
   }
-  for (const t of batch) {
+  for (const [j, t] of batch.entries()) {
     const index = TAUS.indexOf(t.settings.tau);
-    if (t.seed === 1 && index === 2) store.failTrial(t.id, 'loss became NaN at step 750', 'cpu');
-    else store.completeTrial(t.id, { metrics: metricsFor(index, t.seed), backend: 'cpu', trainMs: interval });
+    if (t.seed === 1 && index === 2) await store.failTrial(leases[j]!, 'loss became NaN at step 750', 'cpu');
+    else await store.completeTrial(leases[j]!, { metrics: metricsFor(index, t.seed), backend: 'cpu', trainMs: interval });
   }
 }
-store.finishRun(runId, 'completed');
-store.setSweepStatus(sweepId, 'completed');
-store.close();
+await store.finishRun(runId, 'completed');
+await store.setSweepStatus(sweepId, 'completed');
+await store.close();
 console.log('done');

@@ -16,20 +16,17 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ANNEALS, METRIC_NAMES, type Metrics } from '@l2x/model/config';
-import { ResultsStore, openForWriting } from '@l2x/store';
+import { ResultsStore } from '@l2x/store';
 import { writeFixtureSweep, type FixtureTrial } from '@l2x/store/fixtures';
 import { ReportReader, buildReport, formatReport, renderPlots, writeReport, type ReportOptions } from '../src/index.ts';
 
 const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '5' }, fixture: { type: 'string' } } });
 const runs = Math.max(1, Number(args.runs));
 
-/** Builds the sweep in memory in one transaction (fast), then saves it as a file. */
+/** Builds the sweep in a private in-memory database (fast: nothing reaches a disk), then saves it as a file. */
 class BenchStore extends ResultsStore {
-  build(fixture: Parameters<typeof writeFixtureSweep>[1]): void {
-    this.db.transaction(() => writeFixtureSweep(this, fixture))();
-  }
   save(path: string): void {
-    writeFileSync(path, this.db.serialize());
+    writeFileSync(path, (this.db as unknown as { db: { serialize(): Buffer } }).db.serialize());
   }
 }
 
@@ -69,9 +66,9 @@ function median(xs: number[]): number {
 async function fullReport(db: string, out: string, options: ReportOptions): Promise<Record<string, number>> {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const reader = ReportReader.open(db);
-  const report = buildReport(reader, options);
-  reader.close();
+  const reader = await ReportReader.open(db);
+  const report = await buildReport(reader, options);
+  await reader.close();
   const t1 = performance.now();
   for (const format of ['md', 'csv', 'json'] as const) formatReport(report, format);
   const t2 = performance.now();
@@ -93,10 +90,11 @@ try {
   const trials = fixtureTrials();
   const reuse = existsSync(db);
   if (!reuse) {
-    const store = new BenchStore(openForWriting(':memory:'));
-    store.build({ name: 'big', swept: ['tau', 'k', 'anneal', 'auxWeight'], trials });
+    const memory = await ResultsStore.open(':memory:');
+    const store = new BenchStore((memory as unknown as { db: ConstructorParameters<typeof ResultsStore>[0] }).db);
+    await writeFixtureSweep(store, { name: 'big', swept: ['tau', 'k', 'anneal', 'auxWeight'], trials });
     store.save(db);
-    store.close();
+    await store.close();
   }
   const points = trials.length * 10 * (METRIC_NAMES.length + 1);
   const built = reuse ? `reused ${db}` : `built in ${((performance.now() - t) / 1000).toFixed(1)} s (not timed)`;

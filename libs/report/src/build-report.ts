@@ -33,13 +33,13 @@ export interface Report {
   history: SearchHistory | null;
 }
 
-function otherSweep(reader: ResultsReader, name: string, first: SweepRecord): SweepRecord {
+async function otherSweep(reader: ResultsReader, name: string, first: SweepRecord): Promise<SweepRecord> {
   if (name === first.name) {
-    const others = reader.listSweeps().map((s) => s.name).filter((n) => n !== first.name);
+    const others = (await reader.listSweeps()).map((s) => s.name).filter((n) => n !== first.name);
     throw new UserError(`--compare ${JSON.stringify(name)} is the sweep being reported; compare with another: ${others.join(', ') || 'the database has no other sweep'}`);
   }
   try {
-    return reader.sweep(name);
+    return await reader.sweep(name);
   } catch (error) {
     if (isUserError(error)) throw new UserError(`--compare: ${error.message}`, { cause: error });
     throw error;
@@ -50,34 +50,34 @@ function otherSweep(reader: ResultsReader, name: string, first: SweepRecord): Sw
  * Any store reader works: ReportReader (read-only, what the CLI opens) sums curves in SQL; the sweeper's own
  * ResultsStore works too (its end-of-run summary).
  */
-export function buildReport(reader: ResultsReader, options: ReportOptions): Report {
-  const first = reader.sweep(options.sweep);
-  const second = options.compare ? otherSweep(reader, options.compare, first) : null;
+export async function buildReport(reader: ResultsReader, options: ReportOptions): Promise<Report> {
+  const first = await reader.sweep(options.sweep);
+  const second = options.compare ? await otherSweep(reader, options.compare, first) : null;
   const sweeps = second ? [first, second] : [first];
   const by = options.by ? checkGroupBy(options.by, sweeps) : null;
   const limit = options.curveLimit ?? CURVE_LIMIT;
-  const curvesOf = (tables: ReportTable[]) => (options.curves === false ? [] : tables.map((table) => loadCurves(reader, table, limit)));
-  const load = (sweep: SweepRecord, settings: readonly string[]): SweepData =>
+  const curvesOf = async (tables: ReportTable[]) => (options.curves === false ? [] : Promise.all(tables.map((table) => loadCurves(reader, table, limit))));
+  const load = (sweep: SweepRecord, settings: readonly string[]): Promise<SweepData> =>
     loadSweepData(reader, sweep.name, { metrics: reportMetrics(sweep.metric.name), settings: [...(by ? [by] : []), ...settings] });
 
   if (!second) {
-    const table = aggregate(load(first, []), { by });
-    return { tables: [table], comparison: null, curves: curvesOf([table]), history: loadHistory(reader, first) };
+    const table = aggregate(await load(first, []), { by });
+    return { tables: [table], comparison: null, curves: await curvesOf([table]), history: await loadHistory(reader, first) };
   }
   // Side by side: both tables keyed on the settings that tell either sweep's configurations apart.
-  let a = load(first, second.swept);
-  let b = load(second, first.swept);
+  let a = await load(first, second.swept);
+  let b = await load(second, first.swept);
   const keySettings = [...new Set([...a.keySettings, ...b.keySettings])];
   if (!by) {
-    if (keySettings.some((s) => !a.fetched.includes(s))) a = load(first, keySettings);
-    if (keySettings.some((s) => !b.fetched.includes(s))) b = load(second, keySettings);
+    if (keySettings.some((s) => !a.fetched.includes(s))) a = await load(first, keySettings);
+    if (keySettings.some((s) => !b.fetched.includes(s))) b = await load(second, keySettings);
   }
   const left = aggregate(a, { by, keySettings });
   const right = aggregate(b, { by, keySettings });
   return {
     tables: [left, right],
     comparison: compareTables(left, right),
-    curves: curvesOf([left, right]),
+    curves: await curvesOf([left, right]),
     history: null,
   };
 }

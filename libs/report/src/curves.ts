@@ -44,7 +44,7 @@ export function poolCurves(table: ReportTable, sums: readonly CurveSum[], limit 
 }
 
 /** Reads and pools the curves of a table's best rows. */
-export function loadCurves(reader: ResultsReader, table: ReportTable, limit = CURVE_LIMIT): TableCurves {
+export async function loadCurves(reader: ResultsReader, table: ReportTable, limit = CURVE_LIMIT): Promise<TableCurves> {
   const groups = table.rows.slice(0, limit).map((row) => row.configKeys);
-  return poolCurves(table, curveSums(reader, table.sweep.id, CURVE_METRICS, groups), limit);
+  return poolCurves(table, await curveSums(reader, table.sweep.id, CURVE_METRICS, groups), limit);
 }

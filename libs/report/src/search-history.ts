@@ -26,10 +26,10 @@ export interface SearchHistory {
   pruned: HistoryPoint[];
 }
 
-export function loadHistory(reader: ResultsReader, sweep: SweepRecord): SearchHistory {
+export async function loadHistory(reader: ResultsReader, sweep: SweepRecord): Promise<SearchHistory> {
   const better = sweep.metric.goal === 'minimize' ? (a: number, b: number) => a < b : (a: number, b: number) => a > b;
   let best: number | null = null;
-  const points = reader.trialOutcomes(sweep.id, sweep.metric.name).map((o, i): HistoryPoint => {
+  const points = (await reader.trialOutcomes(sweep.id, sweep.metric.name)).map((o, i): HistoryPoint => {
     if (o.status === 'completed' && o.value !== null && (best === null || better(o.value, best))) best = o.value;
     return { trial: i + 1, status: o.status, value: o.value, best, step: o.step, params: o.params };
   });

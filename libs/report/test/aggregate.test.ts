@@ -5,18 +5,34 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '@l2x/errors';
 import { ResultsStore } from '@l2x/store';
 import { writeFixtureSweep } from '@l2x/store/fixtures';
+import { createTestDatabase, type TestDatabase } from '@l2x/store/testing';
 import { ReportReader, aggregate, buildReport, loadSweepData, metricOf, reportMetrics, type ReportRow, type ReportTable } from '../src/index.ts';
 import { writeReportFixture } from './fixture.ts';
 
+// The same report from a SQLite file and from a PostgreSQL database.
+describe.each(['sqlite', 'postgres'] as const)('reports on %s', (backend) => {
 let dir: string;
 let reader: ReportReader;
-beforeAll(() => {
+/** Where the fixture lives; other databases of a test go beside it (a file, or another PostgreSQL database). */
+let location: string;
+let databases: TestDatabase[] = [];
+/** A new, empty database of this backend. */
+const another = async (name: string): Promise<string> => {
+  if (backend === 'sqlite') return join(dir, `${name}.db`);
+  const db = await createTestDatabase(`l2x_report_${name}`);
+  databases.push(db);
+  return db.url;
+};
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'report-aggregate-'));
-  writeReportFixture(join(dir, 'results.db'));
-  reader = ReportReader.open(join(dir, 'results.db'));
+  location = await another('results');
+  await writeReportFixture(location);
+  reader = await ReportReader.open(location);
 });
-afterAll(() => {
-  reader.close();
+afterAll(async () => {
+  await reader.close();
+  for (const db of databases) await db.drop();
+  databases = [];
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -28,8 +44,8 @@ const row = (table: ReportTable, label: string): ReportRow => {
 
 // Student t quantiles t(0.975, df): df 1 → 12.706205, 2 → 4.302653, 3 → 3.182446, 5 → 2.570582.
 describe('per configuration', () => {
-  it('gives mean ± 95% CI over seeds for each metric (hand-computed)', () => {
-    const table = buildReport(reader, { sweep: 'grid' }).tables[0];
+  it('gives mean ± 95% CI over seeds for each metric (hand-computed)', async () => {
+    const table = (await buildReport(reader, { sweep: 'grid' })).tables[0];
     expect(table.keySettings).toEqual(['tau', 'k']);
     expect(table.metrics).toEqual(['soft_acc', 'hard_acc', 'gap', 'precision', 'loss']);
 
@@ -71,8 +87,8 @@ describe('per configuration', () => {
     expect(metricOf(c, 'gap').ci95).toBeCloseTo(0.259846, 5);
   });
 
-  it('ranks by the sweep metric and goal and names the best', () => {
-    const table = buildReport(reader, { sweep: 'grid' }).tables[0];
+  it('ranks by the sweep metric and goal and names the best', async () => {
+    const table = (await buildReport(reader, { sweep: 'grid' })).tables[0];
     // hard_acc means 0.8 > 0.7 > 0.4 (maximize).
     expect(table.rows.map((r) => [r.rank, r.label])).toEqual([
       [1, 'tau=0.5, k=3'],
@@ -84,15 +100,15 @@ describe('per configuration', () => {
     expect(table.bestOverlapsRunnerUp).toBe(true);
   });
 
-  it('ranks the other way for a metric to minimize', () => {
-    const data = loadSweepData(reader, 'grid', { metrics: reportMetrics('loss') });
+  it('ranks the other way for a metric to minimize', async () => {
+    const data = await loadSweepData(reader, 'grid', { metrics: reportMetrics('loss') });
     const table = aggregate({ ...data, sweep: { ...data.sweep, metric: { name: 'loss', goal: 'minimize' } } });
     // loss means: tau 0.5 k 3 → 0.1, tau 0.1 k 3 → 0.3, tau 0.5 k 2 → 1.
     expect(table.rows.map((r) => r.label)).toEqual(['tau=0.5, k=3', 'tau=0.1, k=3', 'tau=0.5, k=2']);
   });
 
-  it('reports what is complete of a running sweep, and says so', () => {
-    const table = buildReport(reader, { sweep: 'grid' }).tables[0];
+  it('reports what is complete of a running sweep, and says so', async () => {
+    const table = (await buildReport(reader, { sweep: 'grid' })).tables[0];
     expect(table.partial).toBe(true);
     expect(table.counts).toMatchObject({ completed: 9, failed: 1, queued: 1, total: 11 });
     expect(table.configurations).toEqual({ total: 4, completed: 3 });
@@ -103,8 +119,8 @@ describe('per configuration', () => {
 });
 
 describe('grouped by one setting', () => {
-  it('pools the configurations of each value (hand-computed)', () => {
-    const table = buildReport(reader, { sweep: 'grid', by: 'tau' }).tables[0];
+  it('pools the configurations of each value (hand-computed)', async () => {
+    const table = (await buildReport(reader, { sweep: 'grid', by: 'tau' })).tables[0];
     expect(table.groupBy).toBe('tau');
     expect(table.keySettings).toEqual(['tau']);
     // tau 0.1: the one configuration above, 0.7 ± 0.248414.
@@ -122,8 +138,8 @@ describe('grouped by one setting', () => {
     expect(table.best.key).toEqual({ tau: 0.1 });
   });
 
-  it('groups by a setting that is not swept into one row, and says why', () => {
-    const table = buildReport(reader, { sweep: 'grid', by: 'anneal' }).tables[0];
+  it('groups by a setting that is not swept into one row, and says why', async () => {
+    const table = (await buildReport(reader, { sweep: 'grid', by: 'anneal' })).tables[0];
     expect(table.rows).toHaveLength(1);
     expect(table.rows[0]!.n).toBe(9);
     expect(table.notes).toContain('every completed trial has anneal = constant, so grouping by it gives one row (anneal is not swept; swept: tau, k)');
@@ -131,14 +147,15 @@ describe('grouped by one setting', () => {
 });
 
 describe('a sweep whose fixed settings changed between runs', () => {
-  it('shows the settings that vary beside the swept ones, and says so', () => {
-    const store = ResultsStore.open(join(dir, 'drift.db'));
+  it('shows the settings that vary beside the swept ones, and says so', async () => {
+    const drift = await another('drift');
+    const store = await ResultsStore.open(drift);
     const trial = (lr: number, seed: number, hard_acc: number) => ({ params: { tau: 0.1, lr }, seed, metrics: { hard_acc } });
-    writeFixtureSweep(store, { name: 'drift', swept: ['tau'], trials: [trial(1e-3, 0, 0.5), trial(1e-3, 1, 0.7), trial(5e-4, 0, 0.9)] });
-    store.close();
-    const other = ReportReader.open(join(dir, 'drift.db'));
+    await writeFixtureSweep(store, { name: 'drift', swept: ['tau'], trials: [trial(1e-3, 0, 0.5), trial(1e-3, 1, 0.7), trial(5e-4, 0, 0.9)] });
+    await store.close();
+    const other = await ReportReader.open(drift);
     try {
-      const table = buildReport(other, { sweep: 'drift' }).tables[0];
+      const table = (await buildReport(other, { sweep: 'drift' })).tables[0];
       expect(table.keySettings).toEqual(['tau', 'lr']);
       expect(table.rows.map((r) => [r.label, r.n])).toEqual([
         ['tau=0.1, lr=0.0005', 1],
@@ -148,14 +165,14 @@ describe('a sweep whose fixed settings changed between runs', () => {
         "settings outside the sweep's parameters differ between trials (the sweep file changed between runs?): lr; they are shown as columns",
       );
     } finally {
-      other.close();
+      await other.close();
     }
   });
 });
 
 describe('two sweeps side by side', () => {
-  it('matches rows on the settings either sweep varies', () => {
-    const { comparison } = buildReport(reader, { sweep: 'grid', compare: 'batch' });
+  it('matches rows on the settings either sweep varies', async () => {
+    const { comparison } = await buildReport(reader, { sweep: 'grid', compare: 'batch' });
     expect(comparison!.keySettings).toEqual(['tau', 'k']);
     // grid's rank order, then what only batch has; batch tau 0.1: hard 0.9, 0.8 → 0.85.
     expect(comparison!.rows.map((r) => [r.label, r.rows[0]?.rank ?? null, r.rows[1]?.rank ?? null])).toEqual([
@@ -172,9 +189,9 @@ describe('two sweeps side by side', () => {
 });
 
 describe('bad input', () => {
-  const message = (f: () => unknown): string => {
+  const message = async (f: () => Promise<unknown>): Promise<string> => {
     try {
-      f();
+      await f();
     } catch (error) {
       expect(error).toBeInstanceOf(UserError);
       return (error as Error).message;
@@ -182,58 +199,60 @@ describe('bad input', () => {
     throw new Error('no error');
   };
 
-  it('names an unknown sweep and the ones there are', () => {
-    expect(message(() => buildReport(reader, { sweep: 'gird' }))).toBe('no sweep named "gird" (did you mean "grid"?); sweeps here: batch, empty, grid');
-    expect(message(() => buildReport(reader, { sweep: 'grid', compare: 'bach' }))).toBe(
+  it('names an unknown sweep and the ones there are', async () => {
+    expect(await message(() => buildReport(reader, { sweep: 'gird' }))).toBe('no sweep named "gird" (did you mean "grid"?); sweeps here: batch, empty, grid');
+    expect(await message(() => buildReport(reader, { sweep: 'grid', compare: 'bach' }))).toBe(
       '--compare: no sweep named "bach" (did you mean "batch"?); sweeps here: batch, empty, grid',
     );
-    expect(message(() => buildReport(reader, { sweep: 'grid', compare: 'grid' }))).toBe(
+    expect(await message(() => buildReport(reader, { sweep: 'grid', compare: 'grid' }))).toBe(
       '--compare "grid" is the sweep being reported; compare with another: batch, empty',
     );
   });
 
-  it('names an unknown --by setting with the swept ones', () => {
-    expect(message(() => buildReport(reader, { sweep: 'grid', by: 'tua' }))).toMatch(
+  it('names an unknown --by setting with the swept ones', async () => {
+    expect(await message(() => buildReport(reader, { sweep: 'grid', by: 'tua' }))).toMatch(
       /^unknown setting "tua" for --by \(did you mean "tau"\?\); swept in "grid": tau, k; any setting: task, vocab, .*auxWeight, lr/,
     );
-    expect(message(() => buildReport(reader, { sweep: 'grid', by: 'seed' }))).toMatch(/^--by seed: the intervals are over seeds/);
+    expect(await message(() => buildReport(reader, { sweep: 'grid', by: 'seed' }))).toMatch(/^--by seed: the intervals are over seeds/);
   });
 
-  it('refuses an empty sweep', () => {
-    expect(message(() => buildReport(reader, { sweep: 'empty' }))).toBe(
+  it('refuses an empty sweep', async () => {
+    expect(await message(() => buildReport(reader, { sweep: 'empty' }))).toBe(
       'sweep "empty" has no completed trials yet (2 queued, 1 interrupted); nothing to report until one completes',
     );
-    expect(message(() => buildReport(reader, { sweep: 'grid', compare: 'empty' }))).toMatch(/^sweep "empty" has no completed trials yet/);
+    expect(await message(() => buildReport(reader, { sweep: 'grid', compare: 'empty' }))).toMatch(/^sweep "empty" has no completed trials yet/);
   });
 
-  it('refuses a sweep whose trials all failed, and says how to run them again', () => {
-    const store = ResultsStore.open(join(dir, 'failed.db'));
-    writeFixtureSweep(store, { name: 'broken', swept: ['tau'], trials: [{ params: { tau: 0.1 }, seed: 0, status: 'failed' }] });
-    store.close();
-    const other = ReportReader.open(join(dir, 'failed.db'));
+  it('refuses a sweep whose trials all failed, and says how to run them again', async () => {
+    const failed = await another('failed');
+    const store = await ResultsStore.open(failed);
+    await writeFixtureSweep(store, { name: 'broken', swept: ['tau'], trials: [{ params: { tau: 0.1 }, seed: 0, status: 'failed' }] });
+    await store.close();
+    const other = await ReportReader.open(failed);
     try {
-      expect(message(() => buildReport(other, { sweep: 'broken' }))).toBe(
+      expect(await message(() => buildReport(other, { sweep: 'broken' }))).toBe(
         'sweep "broken" has no completed trials (1 failed); nothing to report (run them again: npx nx run sweeper:run --config sweeps/broken.yaml --retry-failed)',
       );
     } finally {
-      other.close();
+      await other.close();
     }
   });
 
-  it('works on the sweeper\'s own store too (its end-of-run summary)', () => {
-    const store = ResultsStore.open(join(dir, 'results.db'));
+  it('works on the sweeper\'s own store too (its end-of-run summary)', async () => {
+    const store = await ResultsStore.open(location);
     try {
-      const fromStore = buildReport(store, { sweep: 'grid' });
-      const fromReader = buildReport(reader, { sweep: 'grid' });
+      const fromStore = await buildReport(store, { sweep: 'grid' });
+      const fromReader = await buildReport(reader, { sweep: 'grid' });
       expect(fromStore.tables[0].rows).toEqual(fromReader.tables[0].rows);
       // Summed in JavaScript rather than SQLite: the same up to rounding.
       const rounded = (report: typeof fromStore) =>
         report.curves.map((c) => ({ ...c, points: c.points.map((p) => ({ ...p, mean: Number(p.mean.toFixed(12)) })) }));
       expect(rounded(fromStore)).toEqual(rounded(fromReader));
       expect(fromReader.curves[0]!.points.length).toBe(3 * 2 * 2); // configurations × metrics × steps
-      expect(buildReport(store, { sweep: 'grid', curves: false }).curves).toEqual([]);
+      expect((await buildReport(store, { sweep: 'grid', curves: false })).curves).toEqual([]);
     } finally {
-      store.close();
+      await store.close();
     }
   });
+});
 });

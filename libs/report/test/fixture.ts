@@ -37,10 +37,11 @@ function done(tau: number, k: number, seed: number, m: Final, curves = true): Fi
 
 const f = (hard_acc: number, soft_acc: number, gap: number, precision: number, loss: number): Final => ({ hard_acc, soft_acc, gap, precision, loss });
 
-export function writeReportFixture(path: string): void {
-  const store = ResultsStore.open(path);
+/** Writes the report fixture's sweeps into a results database (a SQLite path or a postgres:// URL). */
+export async function writeReportFixture(location: string): Promise<void> {
+  const store = await ResultsStore.open(location);
   try {
-    writeFixtureSweep(store, {
+    await writeFixtureSweep(store, {
       name: 'grid',
       swept: ['tau', 'k'],
       trials: [
@@ -57,7 +58,7 @@ export function writeReportFixture(path: string): void {
         { params: { tau: 1, k: 2 }, seed: 1, status: 'queued' },
       ],
     });
-    writeFixtureSweep(store, {
+    await writeFixtureSweep(store, {
       name: 'batch',
       swept: ['tau'],
       fixed: { attention: 'batch' },
@@ -67,7 +68,7 @@ export function writeReportFixture(path: string): void {
         done(0.2, 3, 0, f(0.5, 0.6, 0.1, 0.5, 0.5), false),
       ],
     });
-    const empty = writeFixtureSweep(store, {
+    const empty = await writeFixtureSweep(store, {
       name: 'empty',
       swept: ['tau'],
       trials: [
@@ -76,11 +77,11 @@ export function writeReportFixture(path: string): void {
         { params: { tau: 0.2 }, seed: 0, status: 'interrupted' },
       ],
     });
-    store.setSweepStatus(empty, 'interrupted');
+    await store.setSweepStatus(empty, 'interrupted');
     // `batch` finished: the sweeper marks the sweep completed.
-    store.setSweepStatus(store.sweep('batch').id, 'completed');
+    await store.setSweepStatus((await store.sweep('batch')).id, 'completed');
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -92,21 +93,21 @@ export interface OpenedFixture {
   single: Report;
   grouped: Report;
   compared: Report;
-  close(): void;
+  close(): Promise<void>;
 }
 
-export function openReportFixture(prefix: string): OpenedFixture {
+export async function openReportFixture(prefix: string): Promise<OpenedFixture> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  writeReportFixture(join(dir, 'results.db'));
-  const reader = ReportReader.open(join(dir, 'results.db'));
+  await writeReportFixture(join(dir, 'results.db'));
+  const reader = await ReportReader.open(join(dir, 'results.db'));
   return {
     dir,
     reader,
-    single: buildReport(reader, { sweep: 'grid' }),
-    grouped: buildReport(reader, { sweep: 'grid', by: 'tau' }),
-    compared: buildReport(reader, { sweep: 'grid', compare: 'batch' }),
-    close() {
-      reader.close();
+    single: await buildReport(reader, { sweep: 'grid' }),
+    grouped: await buildReport(reader, { sweep: 'grid', by: 'tau' }),
+    compared: await buildReport(reader, { sweep: 'grid', compare: 'batch' }),
+    async close() {
+      await reader.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -8,8 +8,8 @@ let fixture: OpenedFixture;
 let single: Report;
 let grouped: Report;
 let compared: Report;
-beforeAll(() => {
-  fixture = openReportFixture('report-formats-');
+beforeAll(async () => {
+  fixture = await openReportFixture('report-formats-');
   ({ single, grouped, compared } = fixture);
 });
 afterAll(() => fixture.close());

@@ -19,8 +19,8 @@ let dir: string;
 let browser: Browser;
 
 /** A random sweep: 7 configurations (tau × lr drawn), 2 seeds each, with curves; and a grid sweep of 3. */
-function writeDatabase(path: string): void {
-  const store = ResultsStore.open(path);
+async function writeDatabase(path: string): Promise<void> {
+  const store = await ResultsStore.open(path);
   const draws = [
     [0.07, 3e-4], [0.13, 1e-3], [0.21, 5e-4], [0.35, 2e-3], [0.5, 1e-4], [0.8, 7e-4], [1.3, 3e-3],
   ] as const;
@@ -35,19 +35,19 @@ function writeDatabase(path: string): void {
       };
     }),
   );
-  writeFixtureSweep(store, { name: 'drawn', method: 'random', swept: ['tau', 'lr'], trials });
-  writeFixtureSweep(store, {
+  await writeFixtureSweep(store, { name: 'drawn', method: 'random', swept: ['tau', 'lr'], trials });
+  await writeFixtureSweep(store, {
     name: 'grid',
     method: 'grid',
     swept: ['tau'],
     trials: [0.1, 0.5, 1].map((tau, i) => ({ params: { tau }, seed: 0, metrics: { hard_acc: 0.7 + 0.05 * i, soft_acc: 0.9, gap: 0.1, precision: 0.5, loss: 0.3 } })),
   });
-  store.close();
+  await store.close();
 }
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'report-html-'));
-  writeDatabase(join(dir, 'results.db'));
+  await writeDatabase(join(dir, 'results.db'));
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
 }, 60_000);
 afterAll(async () => {
@@ -56,13 +56,13 @@ afterAll(async () => {
 });
 
 async function writePage(sweep: string): Promise<string> {
-  const reader = ReportReader.open(join(dir, 'results.db'));
+  const reader = await ReportReader.open(join(dir, 'results.db'));
   try {
     const out = join(dir, sweep);
-    await writeReport(buildReport(reader, { sweep }), out);
+    await writeReport(await buildReport(reader, { sweep }), out);
     return join(out, 'index.html');
   } finally {
-    reader.close();
+    await reader.close();
   }
 }
 

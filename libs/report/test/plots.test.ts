@@ -11,8 +11,8 @@ let reader: ReportReader;
 let single: Report;
 let grouped: Report;
 let compared: Report;
-beforeAll(() => {
-  fixture = openReportFixture('report-plots-');
+beforeAll(async () => {
+  fixture = await openReportFixture('report-plots-');
   ({ dir, reader, single, grouped, compared } = fixture);
 });
 afterAll(() => fixture.close());
@@ -81,13 +81,13 @@ describe('training curves plot', () => {
     expect(half.mean).toBeCloseTo(0.433333, 5);
   });
 
-  it('draws the best rows only, and nothing when no trial recorded a curve', () => {
+  it('draws the best rows only, and nothing when no trial recorded a curve', async () => {
     const sums = [
       { group: 2, name: 'hard_acc', step: 100, sum: 1, n: 2 },
       { group: 0, name: 'hard_acc', step: 100, sum: 1, n: 2 },
     ];
     expect(poolCurves(single.tables[0], sums, 1)).toMatchObject({ drawn: 1, rows: 3, points: [{ rank: 1, mean: 0.5 }] });
-    const batchOnly = buildReport(reader, { sweep: 'batch' });
+    const batchOnly = await buildReport(reader, { sweep: 'batch' });
     expect(curvesSpec(batchOnly.tables, batchOnly.curves)).toBeNull();
   });
 });
@@ -105,7 +105,7 @@ describe('report files', () => {
     parseXml(readFileSync(join(out, 'curves.svg'), 'utf8'));
 
     // The same folder, a sweep without curves: no stale curves plot is left beside an index that does not show it.
-    const again = await writeReport(buildReport(reader, { sweep: 'batch' }), out);
+    const again = await writeReport(await buildReport(reader, { sweep: 'batch' }), out);
     expect(again.files).not.toContain('curves.svg');
     expect(existsSync(join(out, 'curves.svg'))).toBe(false);
     expect(readFileSync(join(out, 'index.md'), 'utf8')).toContain('no curves plot');

@@ -1,4 +1,4 @@
-export { runSweep, type RunOptions, type RunSummary, type RunnerEvent } from './sweep-runner.ts';
+export { runSweep, joinSweep, type RunOptions, type JoinOptions, type RunSummary, type RunnerEvent } from './sweep-runner.ts';
 export { planResources, detectGpus, detectCudaDevices, visibleCudaDevices, autoCpuWorkers, type GpuInventory, type CudaDevice, type ResourcePlan, type WorkerSlot, type PackBudget } from './resources.ts';
 export { planJobs, autoPackSize, type Job } from './jobs.ts';
 export type { ParentMessage, WorkerMessage, JobTrial } from './protocol.ts';

@@ -32,8 +32,8 @@ export function observationsOf(outcomes: readonly TrialOutcome[]): Observation[]
  * The trials of a bayes sweep's next configuration (one per seed), or none when runCap configurations were asked or
  * the space has no configuration left. The caller adds them to the store.
  */
-export function askNext(reader: ResultsReader, sweepId: number, spec: SweepSpec): PlannedTrial[] {
-  const history = observationsOf(reader.trialOutcomes(sweepId, spec.metric.name));
+export async function askNext(reader: ResultsReader, sweepId: number, spec: SweepSpec): Promise<PlannedTrial[]> {
+  const history = observationsOf(await reader.trialOutcomes(sweepId, spec.metric.name));
   if (history.length >= (spec.runCap ?? 0)) return [];
   const sampler = new TpeSampler(spec.parameters, spec.metric.goal, spec.bayes!, spec.name);
   const params = sampler.ask(history);
@@ -48,7 +48,7 @@ export function sweepPruner(spec: SweepSpec): Pruner | null {
 }
 
 /** Which of these trials, that just reported `step`, stop there: each judged against every curve of the sweep. */
-export function judge(reader: ResultsReader, sweepId: number, spec: SweepSpec, pruner: Pruner, trialIds: readonly number[], step: number): number[] {
-  const curves = reader.metricCurves(sweepId, spec.metric.name);
+export async function judge(reader: ResultsReader, sweepId: number, spec: SweepSpec, pruner: Pruner, trialIds: readonly number[], step: number): Promise<number[]> {
+  const curves = await reader.metricCurves(sweepId, spec.metric.name);
   return trialIds.filter((id) => pruner.shouldPrune(id, step, curves));
 }

@@ -10,7 +10,7 @@ const outcome = (configKey: string, status: TrialOutcome['status'], value: numbe
 });
 
 describe('observationsOf', () => {
-  it('gives one observation per configuration: running while a seed is pending, else the completed mean, the pruned stop, or failed', () => {
+  it('gives one observation per configuration: running while a seed is pending, else the completed mean, the pruned stop, or failed', async () => {
     const observations = observationsOf([
       outcome('0.1', 'completed', 2), outcome('0.1', 'completed', 4),
       outcome('0.2', 'completed', 1), outcome('0.2', 'queued', null, 0),
@@ -40,19 +40,19 @@ describe('askNext', () => {
       ),
     });
 
-  it('asks the same configuration of the same store, once per seed, near the best so far', () => {
-    const a = ResultsStore.open(':memory:');
-    const b = ResultsStore.open(':memory:');
-    const [ia, ib] = [history(a, 7), history(b, 7)];
-    const next = askNext(a, ia, spec);
-    expect(next).toEqual(askNext(b, ib, spec));
+  it('asks the same configuration of the same store, once per seed, near the best so far', async () => {
+    const a = await ResultsStore.open(':memory:');
+    const b = await ResultsStore.open(':memory:');
+    const [ia, ib] = [await history(a, 7), await history(b, 7)];
+    const next = await askNext(a, ia, spec);
+    expect(next).toEqual(await askNext(b, ib, spec));
     expect(next.map((t) => t.seed)).toEqual([0, 1]);
     expect(new Set(next.map((t) => t.configKey)).size).toBe(1);
     expect(Math.abs(Math.log10(next[0]!.params.lr!) + 3)).toBeLessThan(1.5); // the best is at 1e-3
   });
 
-  it('asks nothing once runCap configurations are in the store', () => {
-    const store = ResultsStore.open(':memory:');
-    expect(askNext(store, history(store, 14), spec)).toEqual([]);
+  it('asks nothing once runCap configurations are in the store', async () => {
+    const store = await ResultsStore.open(':memory:');
+    expect(await askNext(store, await history(store, 14), spec)).toEqual([]);
   });
 });

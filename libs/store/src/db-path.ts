@@ -10,10 +10,16 @@ export const WORKSPACE_ROOT = process.env.L2X_ROOT ?? fileURLToPath(new URL('../
 
 export const DEFAULT_DB = 'results/results.db';
 
+/** The environment variable that names the database when `--db` is not given (a path or a postgres:// URL). */
+export const DB_ENV = 'L2X_DB';
+
 /**
- * The database a command means: a path the user typed is taken from the folder they typed it in (`cwd`;
- * Nx runs targets from the workspace root, npm and Nx keep the user's folder in INIT_CWD); none, the default.
+ * The database a command means: `--db`, else $L2X_DB, else the default. A postgres:// URL as it is; a path the user
+ * typed is taken from the folder they typed it in (`cwd`; Nx runs targets from the workspace root, npm and Nx keep
+ * the user's folder in INIT_CWD); the default, from the workspace root.
  */
-export function resolveDbPath(given: string | undefined, cwd: string): string {
-  return given === undefined ? resolve(WORKSPACE_ROOT, DEFAULT_DB) : resolve(cwd, given);
+export function resolveDbPath(given: string | undefined, cwd: string, env: NodeJS.ProcessEnv = process.env): string {
+  const location = given ?? (env[DB_ENV] || undefined);
+  if (location === undefined) return resolve(WORKSPACE_ROOT, DEFAULT_DB);
+  return /^postgres(ql)?:\/\//i.test(location) ? location : resolve(cwd, location);
 }

@@ -1,13 +1,14 @@
 /**
- * Read access to results.db: what the dashboard polls and the reports aggregate. Opened read-only from
- * another process, it never blocks the sweeper (WAL) and never writes.
+ * Read access to a results database (SQLite or PostgreSQL): what the dashboard polls and the reports aggregate.
+ * Opened read-only from another process, it never blocks the sweeper (WAL, or PostgreSQL's MVCC) and never writes.
  */
 import { UserError, closest } from '@l2x/errors';
 import { METRIC_NAMES, SETTING_NAMES, type MetricName } from '@l2x/model/config';
 import { NO_MOMENTS, type Moments } from '@l2x/stats';
 import type { ConfigStats, SettingValue } from './aggregation.ts';
-import type { Db } from './database.ts';
+import type { Db, OpenOptions } from './database.ts';
 import { openForReading } from './database.ts';
+import { SqliteSql } from './sql.ts';
 import {
   TRIAL_STATUSES,
   type MetricPoint,
@@ -84,7 +85,7 @@ function runFromRow(row: Row): RunRecord {
     host: row.host as string,
     pid: row.pid as number,
     gitCommit: (row.git_commit as string | null) ?? null,
-    gitDirty: row.git_dirty === null ? null : row.git_dirty === 1,
+    gitDirty: row.git_dirty === null ? null : Number(row.git_dirty) === 1,
     nodeVersion: row.node_version as string,
     tfjsVersion: (row.tfjs_version as string | null) ?? null,
     backend: row.backend as string,
@@ -96,40 +97,58 @@ function runFromRow(row: Row): RunRecord {
 }
 
 export class ResultsReader {
+  /** PostgreSQL: the server's write-ahead log position at the last look, and how often it moved. */
+  private wal = { lsn: '', version: 0 };
+
   constructor(protected readonly db: Db) {}
 
-  /** Opens a results database read-only (the dashboard and reports). */
-  static open(path: string): ResultsReader {
-    return new ResultsReader(openForReading(path));
+  /** Opens a results database read-only (the dashboard and reports): a SQLite path or a postgres:// URL. */
+  static async open(location: string, options?: OpenOptions): Promise<ResultsReader> {
+    return new ResultsReader(await openForReading(location, options));
   }
 
-  close(): void {
-    this.db.close();
+  /** Which database this is: `sqlite` or `postgres`. */
+  get dialect(): Db['dialect']['name'] {
+    return this.db.dialect.name;
   }
 
-  /** Changes whenever another connection commits: poll this, and re-query only when it moved. */
-  dataVersion(): number {
-    return this.db.pragma('data_version', { simple: true }) as number;
+  async close(): Promise<void> {
+    await this.db.close();
   }
 
-  listSweeps(): SweepOverview[] {
-    const sweeps = this.db.prepare('SELECT * FROM sweeps ORDER BY created_at, id').all() as Row[];
-    return sweeps.map((row) => {
-      const sweep = sweepFromRow(row);
-      return { ...sweep, counts: this.counts(sweep.id) };
-    });
+  /**
+   * Changes whenever another connection commits: poll this, and re-query only when it moved. SQLite: its
+   * `data_version` (a counter in shared memory); PostgreSQL: whether the server's write-ahead log moved since the
+   * last look (`pg_current_wal_lsn()`, one cheap call; it moves for writes to any database of the server, so it may
+   * say "changed" when this sweep did not, never the other way round). Readers write no WAL themselves.
+   */
+  async dataVersion(): Promise<number> {
+    if (this.db instanceof SqliteSql) return (await this.db.get<{ data_version: number }>('PRAGMA data_version'))!.data_version;
+    const lsn = (await this.db.get<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn'))!.lsn;
+    if (lsn !== this.wal.lsn) this.wal = { lsn, version: this.wal.version + 1 };
+    return this.wal.version;
   }
 
-  findSweep(name: string): SweepRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM sweeps WHERE name = ?').get(name) as Row | undefined;
+  async listSweeps(): Promise<SweepOverview[]> {
+    const sweeps = await this.db.all('SELECT * FROM sweeps ORDER BY created_at, id');
+    return Promise.all(
+      sweeps.map(async (row) => {
+        const sweep = sweepFromRow(row);
+        return { ...sweep, counts: await this.counts(sweep.id) };
+      }),
+    );
+  }
+
+  async findSweep(name: string): Promise<SweepRecord | undefined> {
+    const row = await this.db.get('SELECT * FROM sweeps WHERE name = ?', [name]);
     return row && sweepFromRow(row);
   }
 
   /** The sweep with this name, or a UserError listing the sweeps there are. */
-  sweep(name: string): SweepRecord {
-    const found = this.findSweep(name);
+  async sweep(name: string): Promise<SweepRecord> {
+    const found = await this.findSweep(name);
     if (found) return found;
-    const names = (this.db.prepare('SELECT name FROM sweeps ORDER BY name').pluck().all() as string[]);
+    const names = (await this.db.all<{ name: string }>('SELECT name FROM sweeps ORDER BY name')).map((row) => row.name);
     if (names.length === 0) throw new UserError(`no sweep named ${JSON.stringify(name)}: the database has no sweeps yet`);
     const guess = closest(name, names);
     throw new UserError(
@@ -138,18 +157,15 @@ export class ResultsReader {
   }
 
   /** The most recently created (or touched) sweep, if any. */
-  latestSweep(): SweepRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM sweeps ORDER BY updated_at DESC, id DESC LIMIT 1').get() as Row | undefined;
+  async latestSweep(): Promise<SweepRecord | undefined> {
+    const row = await this.db.get('SELECT * FROM sweeps ORDER BY updated_at DESC, id DESC LIMIT 1');
     return row && sweepFromRow(row);
   }
 
-  counts(sweepId: number): StatusCounts {
+  async counts(sweepId: number): Promise<StatusCounts> {
     const counts = Object.fromEntries(TRIAL_STATUSES.map((s) => [s, 0])) as StatusCounts;
     counts.total = 0;
-    const rows = this.db.prepare('SELECT status, count(*) AS n FROM trials WHERE sweep_id = ? GROUP BY status').all(sweepId) as {
-      status: TrialStatus;
-      n: number;
-    }[];
+    const rows = await this.db.all<{ status: TrialStatus; n: number }>('SELECT status, count(*) AS n FROM trials WHERE sweep_id = ? GROUP BY status', [sweepId]);
     for (const { status, n } of rows) {
       counts[status] = n;
       counts.total += n;
@@ -157,29 +173,27 @@ export class ResultsReader {
     return counts;
   }
 
-  trials(sweepId: number, statuses: readonly TrialStatus[] = TRIAL_STATUSES): TrialRecord[] {
+  async trials(sweepId: number, statuses: readonly TrialStatus[] = TRIAL_STATUSES): Promise<TrialRecord[]> {
     const marks = statuses.map(() => '?').join(',');
-    const rows = this.db
-      .prepare(`SELECT * FROM trials WHERE sweep_id = ? AND status IN (${marks}) ORDER BY id`)
-      .all(sweepId, ...statuses) as Row[];
+    const rows = await this.db.all(`SELECT * FROM trials WHERE sweep_id = ? AND status IN (${marks}) ORDER BY id`, [sweepId, ...statuses]);
     return rows.map(trialFromRow);
   }
 
-  trialByKey(sweepId: number, key: string): TrialRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM trials WHERE sweep_id = ? AND key = ?').get(sweepId, key) as Row | undefined;
+  async trialByKey(sweepId: number, key: string): Promise<TrialRecord | undefined> {
+    const row = await this.db.get('SELECT * FROM trials WHERE sweep_id = ? AND key = ?', [sweepId, key]);
     return row && trialFromRow(row);
   }
 
   /** Rows of the trial_summary view for one sweep, with just the columns asked for. */
-  trialSummary<C extends (typeof TRIAL_SUMMARY_COLUMNS)[number]>(sweepName: string, columns: readonly C[]): Record<C, unknown>[] {
+  async trialSummary<C extends (typeof TRIAL_SUMMARY_COLUMNS)[number]>(sweepName: string, columns: readonly C[]): Promise<Record<C, unknown>[]> {
     for (const column of columns)
       if (!(TRIAL_SUMMARY_COLUMNS as readonly string[]).includes(column)) throw new Error(`bug: unknown trial_summary column ${column}`);
     const list = columns.map((c) => `"${c}"`).join(', ');
-    return this.db.prepare(`SELECT ${list} FROM trial_summary WHERE sweep = ? ORDER BY key`).all(sweepName) as Record<C, unknown>[];
+    return this.db.all<Record<C, unknown>>(`SELECT ${list} FROM trial_summary WHERE sweep = ? ORDER BY key`, [sweepName]);
   }
 
   /** Metric curves (every evaluation point) of a sweep's trials, optionally only some metrics or trials. */
-  metricPoints(sweepId: number, options: { names?: readonly string[]; trialIds?: readonly number[] } = {}): MetricPoint[] {
+  async metricPoints(sweepId: number, options: { names?: readonly string[]; trialIds?: readonly number[] } = {}): Promise<MetricPoint[]> {
     const where = ['t.sweep_id = ?'];
     const args: unknown[] = [sweepId];
     if (options.names?.length) {
@@ -191,23 +205,22 @@ export class ResultsReader {
       where.push(`p.trial_id IN (${options.trialIds.map(() => '?').join(',')})`);
       args.push(...options.trialIds);
     }
-    return this.db
-      .prepare(
-        `SELECT p.trial_id AS trialId, p.name, p.step, p.value FROM metric_points p JOIN trials t ON t.id = p.trial_id
-         WHERE ${where.join(' AND ')} ORDER BY p.trial_id, p.name, p.step`,
-      )
-      .all(...args) as MetricPoint[];
+    return this.db.all<MetricPoint>(
+      `SELECT p.trial_id AS "trialId", p.name, p.step, p.value FROM metric_points p JOIN trials t ON t.id = p.trial_id
+       WHERE ${where.join(' AND ')} ORDER BY p.trial_id, p.name, p.step`,
+      args,
+    );
   }
 
   /** Final metrics of one trial (null until it completes). */
-  finalMetrics(trialId: number): Record<MetricName, number | null> {
+  async finalMetrics(trialId: number): Promise<Record<MetricName, number | null>> {
     const columns = METRIC_NAMES.map((name) => `"${name}"`).join(', ');
-    return this.db.prepare(`SELECT ${columns} FROM trials WHERE id = ?`).get(trialId) as Record<MetricName, number | null>;
+    return (await this.db.get<Record<MetricName, number | null>>(`SELECT ${columns} FROM trials WHERE id = ?`, [trialId]))!;
   }
 
   /** Every trial's key and status, straight from the table (no view): cheap change detection. */
-  trialStatuses(sweepId: number): { key: string; status: TrialStatus }[] {
-    return this.db.prepare('SELECT key, status FROM trials WHERE sweep_id = ?').all(sweepId) as { key: string; status: TrialStatus }[];
+  trialStatuses(sweepId: number): Promise<{ key: string; status: TrialStatus }[]> {
+    return this.db.all('SELECT key, status FROM trials WHERE sweep_id = ?', [sweepId]);
   }
 
   /**
@@ -215,36 +228,31 @@ export class ResultsReader {
    * completed, and the moments of each final metric over the completed ones (kept up to date by triggers, so this
    * reads one row per configuration however many seeds and trials there are).
    */
-  configStats(sweepId: number, settings: readonly string[], metrics: readonly MetricName[] = METRIC_NAMES): ConfigStats[] {
+  async configStats(sweepId: number, settings: readonly string[], metrics: readonly MetricName[] = METRIC_NAMES): Promise<ConfigStats[]> {
     for (const name of settings)
       if (!(SETTING_NAMES as readonly string[]).includes(name) || name === 'seed') throw new Error(`bug: unknown setting column ${name}`);
     for (const name of metrics) if (!(METRIC_NAMES as readonly string[]).includes(name)) throw new Error(`bug: unknown metric ${name}`);
-    // Rows as arrays (raw): a sweep of 10,000 trials has 2,000 configurations, and objects cost twice as much.
     const columns = [
       'c.config_key', 'c.trials', 'c.completed', 'c.pruned', 'c.wall_n', 'c.wall_ms',
       ...settings.map((name) => `t."${name}"`),
       ...metrics.flatMap((name) => [`c."${name}_n"`, `c."${name}_sum"`, `c."${name}_sq"`]),
     ];
-    const rows = this.db
-      .prepare(
-        `SELECT ${columns.join(', ')} FROM config_stats c JOIN trials t ON t.id = c.trial_id
-         WHERE c.sweep_id = ? AND c.trials > 0 ORDER BY c.config_key`,
-      )
-      .raw(true)
-      .all(sweepId) as unknown[][];
-    const first = 6;
-    const at = first + settings.length;
+    const rows = await this.db.all<Row>(
+      `SELECT ${columns.join(', ')} FROM config_stats c JOIN trials t ON t.id = c.trial_id
+       WHERE c.sweep_id = ? AND c.trials > 0 ORDER BY c.config_key`,
+      [sweepId],
+    );
     return rows.map((row) => ({
-      configKey: row[0] as string,
-      trials: row[1] as number,
-      completed: row[2] as number,
-      pruned: row[3] as number,
-      wallMs: { n: row[4] as number, sum: row[5] as number },
-      settings: Object.fromEntries(settings.map((name, i) => [name, (row[first + i] as SettingValue | undefined) ?? null])),
+      configKey: row.config_key as string,
+      trials: row.trials as number,
+      completed: row.completed as number,
+      pruned: row.pruned as number,
+      wallMs: { n: row.wall_n as number, sum: row.wall_ms as number },
+      settings: Object.fromEntries(settings.map((name) => [name, (row[name] as SettingValue | undefined) ?? null])),
       metrics: Object.fromEntries(
-        metrics.map((name, i): [string, Moments] => {
-          const n = row[at + 3 * i] as number;
-          return [name, n > 0 ? { n, sum: row[at + 3 * i + 1] as number, sumSq: row[at + 3 * i + 2] as number } : NO_MOMENTS];
+        metrics.map((name): [string, Moments] => {
+          const n = row[`${name}_n`] as number;
+          return [name, n > 0 ? { n, sum: row[`${name}_sum`] as number, sumSq: row[`${name}_sq`] as number } : NO_MOMENTS];
         }),
       ),
     }));
@@ -254,22 +262,22 @@ export class ResultsReader {
    * Every trial of the sweep with its configuration, status and the value of `metric` (its final value, or where it
    * was pruned), in id order: the history a sampler rebuilds its model from.
    */
-  trialOutcomes(sweepId: number, metric: MetricName): TrialOutcome[] {
+  async trialOutcomes(sweepId: number, metric: MetricName): Promise<TrialOutcome[]> {
     if (!(METRIC_NAMES as readonly string[]).includes(metric)) throw new Error(`bug: unknown metric ${metric}`);
-    const rows = this.db
-      .prepare(`SELECT id, config_key, params, status, "${metric}" AS value, step FROM trials WHERE sweep_id = ? ORDER BY id`)
-      .all(sweepId) as { id: number; config_key: string; params: string; status: TrialStatus; value: number | null; step: number }[];
+    const rows = await this.db.all<{ id: number; config_key: string; params: string; status: TrialStatus; value: number | null; step: number }>(
+      `SELECT id, config_key, params, status, "${metric}" AS value, step FROM trials WHERE sweep_id = ? ORDER BY id`,
+      [sweepId],
+    );
     return rows.map((r) => ({ trialId: r.id, configKey: r.config_key, params: JSON.parse(r.params), status: r.status, value: r.value, step: r.step }));
   }
 
   /** Every trial's curve of one metric that has at least one point, with its status: what pruners judge against. */
-  metricCurves(sweepId: number, metric: string): TrialCurve[] {
-    const rows = this.db
-      .prepare(
-        `SELECT t.id, t.status, p.step, p.value FROM trials t JOIN metric_points p ON p.trial_id = t.id
-         WHERE t.sweep_id = ? AND p.name = ? AND p.value IS NOT NULL ORDER BY t.id, p.step`,
-      )
-      .all(sweepId, metric) as { id: number; status: TrialStatus; step: number; value: number }[];
+  async metricCurves(sweepId: number, metric: string): Promise<TrialCurve[]> {
+    const rows = await this.db.all<{ id: number; status: TrialStatus; step: number; value: number }>(
+      `SELECT t.id, t.status, p.step, p.value FROM trials t JOIN metric_points p ON p.trial_id = t.id
+       WHERE t.sweep_id = ? AND p.name = ? AND p.value IS NOT NULL ORDER BY t.id, p.step`,
+      [sweepId, metric],
+    );
     const curves = new Map<number, TrialCurve>();
     for (const r of rows) {
       let curve = curves.get(r.id);
@@ -280,34 +288,43 @@ export class ResultsReader {
   }
 
   /** When a trial of the sweep last finished (completed, failed or interrupted); null before any did. */
-  lastFinishedAt(sweepId: number): string | null {
-    return (this.db.prepare('SELECT max(finished_at) FROM trials WHERE sweep_id = ?').pluck().get(sweepId) as string | null) ?? null;
+  async lastFinishedAt(sweepId: number): Promise<string | null> {
+    return (await this.db.get<{ at: string | null }>('SELECT max(finished_at) AS at FROM trials WHERE sweep_id = ?', [sweepId]))?.at ?? null;
   }
 
   /** The backend the sweep's most recently finished trial ran on (null when none recorded one). */
-  lastBackend(sweepId: number): string | null {
+  async lastBackend(sweepId: number): Promise<string | null> {
     const sql = 'SELECT backend FROM trials WHERE sweep_id = ? AND finished_at IS NOT NULL AND backend IS NOT NULL ORDER BY finished_at DESC, id DESC LIMIT 1';
-    return (this.db.prepare(sql).pluck().get(sweepId) as string | null | undefined) ?? null;
+    return (await this.db.get<{ backend: string | null }>(sql, [sweepId]))?.backend ?? null;
   }
 
   /**
    * Trials that finished at or after `since` (ISO time; every finished one with null), with their final metrics,
    * oldest first; at most the newest `limit`.
    */
-  finishedSince(sweepId: number, since: string | null, limit = 1000): FinishedTrial[] {
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM (SELECT * FROM trials WHERE sweep_id = ? AND finished_at >= ? ORDER BY finished_at DESC, id DESC LIMIT ?)
-         ORDER BY finished_at, id`,
-      )
-      .all(sweepId, since ?? '', limit) as Row[];
+  async finishedSince(sweepId: number, since: string | null, limit = 1000): Promise<FinishedTrial[]> {
+    const rows = await this.db.all(
+      `SELECT * FROM (SELECT * FROM trials WHERE sweep_id = ? AND finished_at >= ? ORDER BY finished_at DESC, id DESC LIMIT ?) newest
+       ORDER BY finished_at, id`,
+      [sweepId, since ?? '', limit],
+    );
     return rows.map((row) => ({
       ...trialFromRow(row),
       metrics: Object.fromEntries(METRIC_NAMES.map((name) => [name, typeof row[name] === 'number' ? (row[name] as number) : null])) as FinishedTrial['metrics'],
     }));
   }
 
-  runs(sweepId: number): RunRecord[] {
-    return (this.db.prepare('SELECT * FROM runs WHERE sweep_id = ? ORDER BY id').all(sweepId) as Row[]).map(runFromRow);
+  async runs(sweepId: number): Promise<RunRecord[]> {
+    return (await this.db.all('SELECT * FROM runs WHERE sweep_id = ? ORDER BY id', [sweepId])).map(runFromRow);
+  }
+
+  /** Where each running trial of the sweep runs: its run's host and pid, by trial id. */
+  async runningHosts(sweepId: number): Promise<Map<number, { host: string; pid: number }>> {
+    const rows = await this.db.all<{ id: number; host: string; pid: number }>(
+      `SELECT t.id, r.host, r.pid FROM trials t JOIN runs r ON r.id = t.run_id WHERE t.sweep_id = ? AND t.status = 'running'`,
+      [sweepId],
+    );
+    return new Map(rows.map((row) => [row.id, { host: row.host, pid: row.pid }]));
   }
 }
+

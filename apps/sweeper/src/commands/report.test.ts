@@ -21,22 +21,22 @@ let before: Map<string, Buffer>;
 
 const snapshot = (folder: string) => new Map(readdirSync(folder).map((name) => [name, readFileSync(join(folder, name))]));
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sweeper-report-'));
   dbDir = join(dir, 'db');
   db = join(dbDir, 'results.db');
-  const store = ResultsStore.open(db);
+  const store = await ResultsStore.open(db);
   const done = (tau: number, seed: number, hard: number) => ({
     params: { tau },
     seed,
     metrics: { hard_acc: hard, soft_acc: hard + 0.1, gap: 0.1, precision: hard, loss: 1 - hard },
     curve: { 50: { hard_acc: hard - 0.2, precision: hard }, 100: { hard_acc: hard, precision: hard } },
   });
-  writeFixtureSweep(store, { name: 'tau', swept: ['tau'], trials: [done(0.1, 0, 0.6), done(0.1, 1, 0.8), done(0.5, 0, 0.5), done(0.5, 1, 0.7)] });
-  writeFixtureSweep(store, { name: 'tokens', swept: ['tau'], fixed: { attention: 'batch' }, trials: [done(0.1, 0, 0.9), done(0.1, 1, 0.7)] });
-  writeFixtureSweep(store, { name: 'queued', swept: ['tau'], trials: [{ params: { tau: 0.1 }, seed: 0, status: 'queued' }] });
-  store.setSweepStatus(store.sweep('tau').id, 'completed');
-  store.close();
+  await writeFixtureSweep(store, { name: 'tau', swept: ['tau'], trials: [done(0.1, 0, 0.6), done(0.1, 1, 0.8), done(0.5, 0, 0.5), done(0.5, 1, 0.7)] });
+  await writeFixtureSweep(store, { name: 'tokens', swept: ['tau'], fixed: { attention: 'batch' }, trials: [done(0.1, 0, 0.9), done(0.1, 1, 0.7)] });
+  await writeFixtureSweep(store, { name: 'queued', swept: ['tau'], trials: [{ params: { tau: 0.1 }, seed: 0, status: 'queued' }] });
+  await store.setSweepStatus((await store.sweep('tau')).id, 'completed');
+  await store.close();
   before = snapshot(dbDir);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

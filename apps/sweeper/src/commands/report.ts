@@ -10,7 +10,8 @@ import { isAbsolute, relative } from 'node:path';
 import type { Command } from 'commander';
 import { UserError, isUserError } from '@l2x/errors';
 import type { Report } from '@l2x/report';
-import { DEFAULT_DB, userCwd, userPath } from '../paths.ts';
+import { DB_ENV, redact } from '@l2x/store';
+import { DEFAULT_DB, dbLocation, userCwd, userPath } from '../paths.ts';
 
 export interface ReportFlags {
   sweep?: string;
@@ -49,34 +50,34 @@ function commandLine(flags: ReportFlags, report: Report): string {
   return parts.join(' ');
 }
 
-function missingSweep(ReportReader: typeof import('@l2x/report').ReportReader, dbPath: string): UserError {
+async function missingSweep(ReportReader: typeof import('@l2x/report').ReportReader, dbPath: string): Promise<UserError> {
   let names: string[] = [];
   try {
-    const reader = ReportReader.open(dbPath);
+    const reader = await ReportReader.open(dbPath);
     try {
-      names = reader.listSweeps().map((s) => s.name);
+      names = (await reader.listSweeps()).map((s) => s.name);
     } finally {
-      reader.close();
+      await reader.close();
     }
   } catch {
     // No readable database: the message just asks for the option.
   }
-  return new UserError(`--sweep NAME is required${names.length ? `; sweeps in ${shown(dbPath)}: ${names.join(', ')}` : ''}`);
+  return new UserError(`--sweep NAME is required${names.length ? `; sweeps in ${dbPath.includes('://') ? redact(dbPath) : shown(dbPath)}: ${names.join(', ')}` : ''}`);
 }
 
 /** Runs the report; throws UserError for anything the user can fix. */
 export async function report(flags: ReportFlags, io: Pick<ReportIo, 'stdout' | 'stderr'> = processIo): Promise<void> {
   const { ReportReader, buildReport, defaultReportDir, formatReport, parseFormat, writeReport } = await import('@l2x/report');
   const format = parseFormat(flags.format ?? 'md');
-  const dbPath = userPath(flags.db, DEFAULT_DB);
-  if (!flags.sweep) throw missingSweep(ReportReader, dbPath);
+  const dbPath = dbLocation(flags.db);
+  if (!flags.sweep) throw await missingSweep(ReportReader, dbPath);
 
-  const reader = ReportReader.open(dbPath);
+  const reader = await ReportReader.open(dbPath);
   let built: Report;
   try {
-    built = buildReport(reader, { sweep: flags.sweep, by: flags.by ?? null, compare: flags.compare ?? null });
+    built = await buildReport(reader, { sweep: flags.sweep, by: flags.by ?? null, compare: flags.compare ?? null });
   } finally {
-    reader.close();
+    await reader.close();
   }
 
   const outDir = userPath(flags.out, defaultReportDir(built));
@@ -92,7 +93,7 @@ export function registerReport(program: Command, io: ReportIo = processIo): void
     .command('report')
     .description('tables and plots of a sweep: mean ± 95% CI over seeds per configuration, ranked by the sweep metric')
     .option('--sweep <name>', 'the sweep to report on (its name in the database)')
-    .option('--db <path>', `results database (default: ${DEFAULT_DB})`)
+    .option('--db <path|url>', `results database: a SQLite file or postgres://USER@HOST:PORT/DATABASE (default: $${DB_ENV}, else ${DEFAULT_DB})`)
     .option('--by <setting>', 'one row per value of this setting instead of per configuration, e.g. tau')
     .option('--format <format>', 'format on stdout: md | csv | json | html (a self-contained page; default: md)')
     .option('--out <dir>', 'folder for index.md and the plots (default: results/reports/<sweep>)')

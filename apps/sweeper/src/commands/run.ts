@@ -1,16 +1,17 @@
-/** `sweeper run --config FILE`: runs (or resumes) a sweep into results.db. */
+/** `sweeper run --config FILE`: plans a sweep into the results database (SQLite or PostgreSQL) and works it, or resumes it. */
 import confirm from '@inquirer/confirm';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { UserError } from '@l2x/errors';
 import { BACKENDS, type BackendName } from '@l2x/model/config';
 import { KERNEL_CHOICES, KERNELS_ENV, type KernelChoice } from '@l2x/native-kernels';
 import { runSweep, type RunnerEvent } from '@l2x/runner';
 import { ResultsStore } from '@l2x/store';
 import { loadSweepFile } from '@l2x/sweep';
-import { DEFAULT_DB, WORKSPACE_ROOT, userPath } from '../paths.ts';
+import { WORKSPACE_ROOT, dbLocation, userPath } from '../paths.ts';
 import { runEnvironment } from '../run/environment.ts';
 import { plainOutput } from '../run/plain-output.ts';
 import { printSummary } from '../run/summary.ts';
+import { DB_OPTION, STALE_AFTER_DEFAULT, onSignals, openStore, positiveInt, staleSeconds } from './common.ts';
 
 interface RunFlags {
   config: string;
@@ -22,44 +23,39 @@ interface RunFlags {
   fresh?: boolean;
   yes?: boolean;
   dashboard: boolean;
+  staleAfter: number;
 }
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`got ${JSON.stringify(value)}; must be a whole number ≥ 1`);
-  return n;
-}
-
-async function freshStart(store: ResultsStore, name: string, yes: boolean | undefined): Promise<void> {
-  const existing = store.findSweep(name);
+async function freshStart(store: ResultsStore, name: string, yes: boolean | undefined, stale: number): Promise<void> {
+  const existing = await store.findSweep(name);
   if (!existing) return;
-  const { total } = store.counts(existing.id);
+  // Never under a live agent: its writes would land in a sweep that no longer exists.
+  const [holder, ...others] = await store.liveHolders(existing.id, stale);
+  if (holder)
+    throw new UserError(
+      `--fresh: sweep ${JSON.stringify(name)} is being worked: run ${holder.runId} on ${holder.host} (pid ${holder.pid}) holds ${holder.trials} running trial${holder.trials === 1 ? '' : 's'} since ${holder.startedAt}` +
+        `${others.length ? ` (and ${others.length} more run${others.length === 1 ? '' : 's'})` : ''}; stop it first, or wait ${stale} s after it died; nothing was deleted`,
+    );
+  const { total } = await store.counts(existing.id);
   if (!yes) {
     if (!process.stdin.isTTY || !process.stdout.isTTY)
       throw new UserError(`--fresh deletes sweep ${JSON.stringify(name)} and its ${total} trials; add --yes to confirm when not at a terminal`);
     const ok = await confirm({ message: `Delete sweep ${JSON.stringify(name)} and its ${total} trials, and start it over?`, default: false });
     if (!ok) throw new UserError('--fresh: not confirmed; nothing was deleted', { exitCode: 1 });
   }
-  store.deleteSweep(name);
+  await store.deleteSweep(name);
 }
 
 export async function run(flags: RunFlags, argv: string[]): Promise<number> {
   const configPath = userPath(flags.config, flags.config);
   const sweep = loadSweepFile(configPath); // every problem with the file is reported before anything is written
-  const dbPath = userPath(flags.db, DEFAULT_DB);
-  const store = ResultsStore.open(dbPath);
+  const dbPath = dbLocation(flags.db);
+  const store = await openStore(dbPath);
   try {
-    if (flags.fresh) await freshStart(store, sweep.spec.name, flags.yes);
+    if (flags.fresh) await freshStart(store, sweep.spec.name, flags.yes, flags.staleAfter);
 
     const stop = new AbortController();
-    let interrupts = 0;
-    const onSigint = () => {
-      interrupts++;
-      if (interrupts === 1) stop.abort();
-      else process.exit(130); // at once: trials left running are reclaimed by the next run
-    };
-    process.on('SIGINT', onSigint);
-    process.on('SIGTERM', onSigint);
+    const { onSigint, release } = onSignals(stop);
 
     const useDashboard = flags.dashboard && process.stdout.isTTY === true;
     const lines = plainOutput((line) => process.stdout.write(`${line}\n`));
@@ -70,7 +66,14 @@ export async function run(flags: RunFlags, argv: string[]): Promise<number> {
       if (!startDashboard) return lines(event);
       // On the dashboard, q and Ctrl-C arrive as keys (the terminal is raw): count them as Ctrl-C presses,
       // and keep the screen up while the sweep stops.
-      if (event.type === 'planned' && !dashboard) dashboard = startDashboard({ dbPath, sweep: sweep.spec.name, onQuit: onSigint, exitOnQuit: false });
+      if (event.type === 'planned' && !dashboard) {
+        // The sweep goes on without a screen when the dashboard cannot start (it says why, once).
+        const starting = startDashboard({ dbPath, sweep: sweep.spec.name, onQuit: onSigint, exitOnQuit: false }).catch((error: unknown) => {
+          process.stderr.write(`sweeper: no dashboard: ${error instanceof Error ? error.message : String(error)}\n`);
+          return undefined;
+        });
+        dashboard = { finish: async () => (await starting)?.finish() };
+      }
     };
 
     const summary = await runSweep({
@@ -84,9 +87,9 @@ export async function run(flags: RunFlags, argv: string[]): Promise<number> {
       env: runEnvironment(WORKSPACE_ROOT),
       signal: stop.signal,
       onEvent,
+      staleSeconds: flags.staleAfter,
     }).finally(async () => {
-      process.off('SIGINT', onSigint);
-      process.off('SIGTERM', onSigint);
+      release();
       await dashboard?.finish(); // the last frame shows the sweep's end state, above the summary
     });
 
@@ -94,7 +97,7 @@ export async function run(flags: RunFlags, argv: string[]): Promise<number> {
     if (summary.status === 'interrupted') return 130;
     return summary.failed > 0 ? 1 : 0;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -103,7 +106,7 @@ export function registerRun(program: Command): void {
     .command('run')
     .description('run or resume a sweep (trials already completed are skipped)')
     .requiredOption('--config <file>', 'sweep file, e.g. sweeps/tau.yaml')
-    .option('--db <path>', `results database (default: ${DEFAULT_DB})`)
+    .option(...DB_OPTION)
     .option('--workers <n>', 'worker processes (default: the sweep file, or auto)', positiveInt)
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend (default: the sweep file, or auto)').choices(BACKENDS))
     .addOption(
@@ -116,6 +119,7 @@ export function registerRun(program: Command): void {
     .option('--fresh', 'delete the sweep and start it over (asks first, or --yes)')
     .option('--yes', 'do not ask before --fresh deletes')
     .option('--no-dashboard', 'plain lines instead of the live dashboard on a terminal')
+    .option('--stale-after <seconds>', 'take back a running trial whose lease has not been renewed for this long', staleSeconds, STALE_AFTER_DEFAULT)
     .action(async (flags: RunFlags, command: Command) => {
       process.exitCode = await run(flags, command.parent?.args ?? process.argv.slice(2));
     });

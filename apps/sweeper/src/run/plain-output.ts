@@ -77,6 +77,15 @@ export function plainOutput(write: (line: string) => void): (event: RunnerEvent)
       case 'worker-lost':
         write(`worker ${event.worker} lost: ${event.reason}`);
         break;
+      case 'lease-lost':
+        write(`trial ${event.trialId}: its lease expired and another agent took it back; worker ${event.worker}'s result will not be written`);
+        break;
+      case 'waiting':
+        write(`waiting: nothing to claim while ${event.running} trial${event.running === 1 ? '' : 's'} run elsewhere; ready to take over any whose lease expires`);
+        break;
+      case 'store-error':
+        write(`database: ${event.message} (the trial's lease will expire and it runs again)`);
+        break;
       case 'stopping':
         write('stopping: running trials will be marked interrupted and resume next time (Ctrl-C again to quit at once)');
         break;

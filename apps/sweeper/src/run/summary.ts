@@ -10,5 +10,5 @@ export async function printSummary(store: ResultsStore, sweepName: string, summa
   if (summary.completed === 0) return;
   const { buildReport, formatMarkdown } = await import('@l2x/report'); // vega comes with it: load it only now
   write('');
-  write(formatMarkdown(buildReport(store, { sweep: sweepName, curves: false })));
+  write(formatMarkdown(await buildReport(store, { sweep: sweepName, curves: false })));
 }
