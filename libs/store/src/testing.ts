@@ -68,20 +68,22 @@ function pgBin(name: string): string {
 }
 
 /**
- * Creates and starts a server in a temporary folder on a free port, as the `postgres` user (initdb refuses root),
- * with trust authentication on 127.0.0.1, and a database `results` in it.
+ * Creates and starts a server in a temporary folder on a free port, with trust authentication on 127.0.0.1, and a
+ * database `results` in it. initdb refuses root: as root the server runs as the `postgres` user, otherwise as
+ * whoever runs the tests.
  */
 export async function startPrivateServer(options: { password?: string } = {}): Promise<PrivateServer> {
   const dir = mkdtempSync(join(tmpdir(), 'l2x-pg-'));
   const data = join(dir, 'data');
   const port = await freePort();
-  const asPostgres = (command: string, args: string[]) => run('runuser', ['-u', 'postgres', '--', command, ...args]);
-  chownSync(dir, Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })));
+  const owner = process.getuid?.() === 0 ? { uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })) } : null;
+  const asPostgres = (command: string, args: string[]) => (owner ? run('runuser', ['-u', 'postgres', '--', command, ...args]) : run(command, args));
+  if (owner) chownSync(dir, owner.uid, owner.gid);
   // With a password: scram-sha-256 authentication for user postgres, as production servers have it.
   const auth = options.password === undefined ? ['-A', 'trust'] : ['-A', 'scram-sha-256', `--pwfile=${join(dir, 'password')}`];
   if (options.password !== undefined) {
     writeFileSync(join(dir, 'password'), `${options.password}\n`);
-    chownSync(join(dir, 'password'), Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), 0);
+    if (owner) chownSync(join(dir, 'password'), owner.uid, owner.gid);
   }
   asPostgres(pgBin('initdb'), ['-D', data, ...auth, '-U', 'postgres', '--no-sync']);
   const start = () =>
