@@ -169,20 +169,22 @@ export async function joinSweep(options: JoinOptions): Promise<RunSummary> {
   return work(options, sweep, spec, { added: 0, configChanged: false, wanted: () => true });
 }
 
+/** Plans where workers run and which kernels they use, records the run, then works the sweep to its end. */
 async function work(
   options: WorkOptions,
   sweep: SweepRecord,
   spec: SweepSpec,
   plan0: { added: number; configChanged: boolean; wanted: (trial: TrialRecord) => boolean },
 ): Promise<RunSummary> {
-  const { store } = options;
-  const staleSeconds = options.staleSeconds ?? 60;
-  // Several heartbeats per lease, so that one late heartbeat never loses it.
-  const heartbeatMs = options.heartbeatMs ?? Math.min(5_000, staleSeconds * 250);
-  const waitMs = options.waitMs ?? Math.min(5_000, Math.max(200, (staleSeconds * 1000) / 4));
-  const emit = options.onEvent ?? (() => {});
   const host = hostname();
+  const { plan, kernelChoice, kernels } = await planWorkers(options, spec);
+  const runId = await recordRun(options, sweep, { host, plan, kernels });
+  const sweepWork = new SweepWork({ options, sweep, spec, wanted: plan0.wanted, host, plan, kernelChoice, runId });
+  return sweepWork.run({ added: plan0.added, configChanged: plan0.configChanged, kernels });
+}
 
+/** Where the workers run (GPUs looked for only when the backend may use one) and the product kernels they use. */
+async function planWorkers(options: WorkOptions, spec: SweepSpec) {
   const backendAsked = options.backend ?? spec.resources.backend;
   // Only a backend that may use a GPU looks for one (listing WebGPU adapters loads Dawn).
   const inventory = backendAsked === 'auto' || backendAsked === 'webgpu' || backendAsked === 'tensorflow-gpu' ? await (options.detectGpus ?? detectGpus)() : undefined;
@@ -191,286 +193,448 @@ async function work(
   const kernelChoice = options.kernels ?? kernelChoiceFromEnv();
   const native = resolveKernels(kernelChoice);
   const kernels = { label: kernelsLabel(native), note: native || kernelChoice === 'wasm' ? '' : unavailableReason() };
-  const runId = await store.startRun(sweep.id, {
-    host,
+  return { plan, kernelChoice, kernels };
+}
+
+/** Records this parent's run of the sweep (its host, process, backend, kernels and devices); the sweep is running. */
+async function recordRun(options: WorkOptions, sweep: SweepRecord, run: { host: string; plan: ResourcePlan; kernels: { label: string } }): Promise<number> {
+  const { plan } = run;
+  const runId = await options.store.startRun(sweep.id, {
+    host: run.host,
     pid: process.pid,
     nodeVersion: process.version,
     backend: plan.backend,
-    kernels: kernels.label,
+    kernels: run.kernels.label,
     workers: plan.slots.length,
     argv: options.argv ?? [],
     devices: gpusOf(plan),
     ...options.env,
   });
-  await store.setSweepStatus(sweep.id, 'running');
+  await options.store.setSweepStatus(sweep.id, 'running');
+  return runId;
+}
 
-  const bayes = spec.method === 'bayes';
-  const pruner = sweepPruner(spec);
-  const queue: Job[] = [];
-  /** Takes back what dead or silent runs hold, then plans jobs from the pending trials; how many it took back. */
-  const refill = async (): Promise<number> => {
-    const reclaimed = (await store.requeueDead(sweep.id, host, isAlive)) + (await store.requeueExpired(sweep.id, staleSeconds));
-    const pending = (await store.pendingTrials(sweep.id)).filter(plan0.wanted);
-    queue.splice(0, queue.length, ...planJobs(pending, spec.resources.pack, plan.slots.length, plan.packBudget));
-    return reclaimed;
-  };
+/** What the `planned` event says beside the work's own state: trials added by this run's plan, and the kernels. */
+interface Announced {
+  added: number;
+  configChanged: boolean;
+  kernels: { label: string; note: string };
+}
+
+/** What one parent's work on a sweep is given: fixed for the whole run. */
+interface WorkContext {
+  options: WorkOptions;
+  sweep: SweepRecord;
+  spec: SweepSpec;
+  /** Which pending trials this parent works (runSweep: those its sweep file plans; an agent: all). */
+  wanted: (trial: TrialRecord) => boolean;
+  host: string;
+  plan: ResourcePlan;
+  kernelChoice: KernelChoice;
+  runId: number;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Lets a worker exit once it has nothing left to do (it exits when its channel closes). */
+function release(worker: Worker): void {
+  if (worker.child.connected) worker.child.disconnect();
+}
+
+/**
+ * One parent's work on a sweep: claims jobs, hands them to worker processes, writes what the workers report, and
+ * ends when every trial is final or the run is stopped. Its fields are the state its steps share.
+ */
+class SweepWork {
+  private readonly options: WorkOptions;
+  private readonly store: ResultsStore;
+  private readonly sweep: SweepRecord;
+  private readonly spec: SweepSpec;
+  private readonly wanted: (trial: TrialRecord) => boolean;
+  private readonly host: string;
+  private readonly plan: ResourcePlan;
+  private readonly kernelChoice: KernelChoice;
+  private readonly runId: number;
+  private readonly emit: (event: RunnerEvent) => void;
+  private readonly staleSeconds: number;
+  private readonly heartbeatMs: number;
+  private readonly waitMs: number;
+  private readonly bayes: boolean;
+  private readonly pruner: ReturnType<typeof sweepPruner>;
+
+  private readonly queue: Job[] = [];
   /** A bayes sweep has asked its last configuration (runCap reached or the space spent). */
-  let askedAll = !bayes;
+  private askedAll: boolean;
+  /** A bayes sweep's configurations still to ask (runCap less those in the store), each once per seed. */
+  private toAsk = 0;
+  private readonly lastEval = new Map<number, { step: number; metrics: Record<string, number> }>(); // trialId → its latest evaluation
+  private readonly workers = new Map<number, Worker>();
+  private readonly idle = new Set<Worker>();
+  private readonly running = new Map<number, { worker: Worker; lease: Lease }>(); // trialId → its worker and lease
+  private readonly progress = new Map<number, number>(); // trialId → latest step not yet written
+  private stopping = false;
+  /** Every trial of the sweep is final (or workers cannot start here): no more claims. */
+  private exhausted = false;
+  private jobIds = 0;
+  /** Settles `done`: the run ends. */
+  private finish!: () => void;
+  private readonly done: Promise<void>;
+  // Writes go one after another, in the order the workers' messages came: a trial's points before its result.
+  private writes: Promise<unknown> = Promise.resolve();
+  private flushTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private waitTimer: NodeJS.Timeout | undefined;
+  /** Whether this parent has said it waits for trials running elsewhere (said again after it claims one). */
+  private waiting = false;
+  private pumping = false;
+  private pumpAgain = false;
+
+  constructor(context: WorkContext) {
+    const { options, spec } = context;
+    this.options = options;
+    this.store = options.store;
+    this.sweep = context.sweep;
+    this.spec = spec;
+    this.wanted = context.wanted;
+    this.host = context.host;
+    this.plan = context.plan;
+    this.kernelChoice = context.kernelChoice;
+    this.runId = context.runId;
+    this.emit = options.onEvent ?? (() => {});
+    this.staleSeconds = options.staleSeconds ?? 60;
+    // Several heartbeats per lease, so that one late heartbeat never loses it.
+    this.heartbeatMs = options.heartbeatMs ?? Math.min(5_000, this.staleSeconds * 250);
+    this.waitMs = options.waitMs ?? Math.min(5_000, Math.max(200, (this.staleSeconds * 1000) / 4));
+    this.bayes = spec.method === 'bayes';
+    this.pruner = sweepPruner(spec);
+    this.askedAll = !this.bayes;
+    this.done = new Promise<void>((resolve) => (this.finish = resolve));
+  }
+
+  /** Says what is planned, starts the first workers, waits until the sweep is done (or stopped), and settles the run. */
+  async run(announced: Announced): Promise<RunSummary> {
+    await this.announce(announced);
+    // Read once `planned` is said: a listener of it may have aborted already.
+    this.stopping = this.options.signal?.aborted ?? false;
+    this.startTimers();
+    this.options.signal?.addEventListener('abort', this.stop, { once: true });
+    if (this.stopping) this.finish();
+    else this.spawnFirstWorkers();
+    try {
+      await this.done;
+    } finally {
+      await this.cleanUp();
+    }
+    return this.settle();
+  }
+
+  /** Takes back what dead runs hold, queues the pending trials and says what is planned (the `planned` event). */
+  private async announce(announced: Announced): Promise<void> {
+    const { store, sweep, spec } = this;
+    this.toAsk = this.bayes ? Math.max(0, (spec.runCap ?? 0) - new Set((await store.trialOutcomes(sweep.id, spec.metric.name)).map((t) => t.configKey)).size) : 0;
+    const reclaimed = await this.refill();
+    const pendingCount = this.queue.reduce((n, job) => n + job.trials.length, 0);
+    this.emit({
+      type: 'planned', sweep, runId: this.runId, total: (await store.counts(sweep.id)).total + this.toAsk * spec.seeds.length, added: announced.added,
+      pending: pendingCount + this.toAsk * spec.seeds.length, reclaimed, configChanged: announced.configChanged, plan: this.plan, kernels: announced.kernels,
+    });
+  }
+
+  private startTimers(): void {
+    this.flushTimer = setInterval(() => this.flush(), this.options.flushMs ?? 500);
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.heartbeatMs);
+  }
+
+  private spawnFirstWorkers(): void {
+    // A bayes sweep may use every slot until runCap: each free worker asks for its own configuration.
+    const first = Math.max(1, Math.min(this.plan.slots.length, this.queue.length + this.toAsk));
+    for (const slot of this.plan.slots.slice(0, first)) this.spawnWorker(slot);
+  }
+
+  /** Stops the timers, writes what is left, and interrupts the trials this parent still holds. */
+  private async cleanUp(): Promise<void> {
+    this.options.signal?.removeEventListener('abort', this.stop);
+    clearInterval(this.flushTimer);
+    clearInterval(this.heartbeatTimer);
+    clearTimeout(this.waitTimer);
+    this.flush();
+    await this.writes;
+    // Ctrl-C in one agent touches only its own trials.
+    if (this.running.size > 0) await this.store.interruptTrials([...this.running.values()].map((r) => r.lease));
+  }
+
+  /** Ends the run with its status and settles the sweep's. */
+  private async settle(): Promise<RunSummary> {
+    const { store, sweep, runId } = this;
+    const counts = await store.counts(sweep.id);
+    const status = this.stopping ? 'interrupted' : counts.failed > 0 ? 'failed' : 'completed';
+    await store.finishRun(runId, status);
+    await store.settleSweep(sweep.id);
+    return {
+      sweepId: sweep.id, runId, status, completed: counts.completed, failed: counts.failed, interrupted: counts.interrupted, pruned: counts.pruned,
+      total: counts.total,
+    };
+  }
+
+  /** Takes back what dead or silent runs hold, then plans jobs from the pending trials; how many it took back. */
+  private async refill(): Promise<number> {
+    const { store, sweep, spec, plan } = this;
+    const reclaimed = (await store.requeueDead(sweep.id, this.host, isAlive)) + (await store.requeueExpired(sweep.id, this.staleSeconds));
+    const pending = (await store.pendingTrials(sweep.id)).filter(this.wanted);
+    this.queue.splice(0, this.queue.length, ...planJobs(pending, spec.resources.pack, plan.slots.length, plan.packBudget));
+    return reclaimed;
+  }
+
   /**
    * A bayes sweep's next configuration, queued as a job of its seeds; false when runCap is reached or the space is
    * spent. Another agent asking at the same moment may have added the same configuration: its pending trials are
    * queued all the same.
    */
-  const askMore = async (): Promise<boolean> => {
-    if (askedAll) return false;
+  private async askMore(): Promise<boolean> {
+    if (this.askedAll) return false;
+    const { store, sweep, spec } = this;
     const next = await askNext(store, sweep.id, spec);
     if (next.length > 0) await store.addTrials(sweep.id, next);
     const keys = new Set(next.map((t) => t.key));
     const pending = (await store.pendingTrials(sweep.id)).filter((t) => keys.has(t.key));
     if (pending.length === 0) {
-      askedAll = true;
+      this.askedAll = true;
       return false;
     }
-    queue.push(...planJobs(pending, spec.resources.pack, 1, plan.packBudget));
+    this.queue.push(...planJobs(pending, spec.resources.pack, 1, this.plan.packBudget));
     return true;
-  };
-  // A bayes sweep's configurations still to ask (runCap less those in the store), each once per seed.
-  const toAsk = bayes ? Math.max(0, (spec.runCap ?? 0) - new Set((await store.trialOutcomes(sweep.id, spec.metric.name)).map((t) => t.configKey)).size) : 0;
-  const lastEval = new Map<number, { step: number; metrics: Record<string, number> }>(); // trialId → its latest evaluation
-  const reclaimed = await refill();
-  const pendingCount = queue.reduce((n, job) => n + job.trials.length, 0);
-  emit({
-    type: 'planned', sweep, runId, total: (await store.counts(sweep.id)).total + toAsk * spec.seeds.length, added: plan0.added,
-    pending: pendingCount + toAsk * spec.seeds.length, reclaimed, configChanged: plan0.configChanged, plan, kernels,
-  });
+  }
 
-  const workers = new Map<number, Worker>();
-  const idle = new Set<Worker>();
-  const running = new Map<number, { worker: Worker; lease: Lease }>(); // trialId → its worker and lease
-  const progress = new Map<number, number>(); // trialId → latest step not yet written
-  let stopping = options.signal?.aborted ?? false;
-  /** Every trial of the sweep is final (or workers cannot start here): no more claims. */
-  let exhausted = false;
-  let jobIds = 0;
-  let finish!: () => void;
-  const done = new Promise<void>((resolve) => (finish = resolve));
+  private write(task: () => Promise<unknown>): Promise<unknown> {
+    this.writes = this.writes.then(task).catch((error: unknown) => this.emit({ type: 'store-error', message: errorText(error) }));
+    return this.writes;
+  }
 
-  // Writes go one after another, in the order the workers' messages came: a trial's points before its result.
-  let writes: Promise<unknown> = Promise.resolve();
-  const write = (task: () => Promise<unknown>) => {
-    writes = writes.then(task).catch((error: unknown) => emit({ type: 'store-error', message: error instanceof Error ? error.message : String(error) }));
-    return writes;
-  };
-  const leaseOf = (trialId: number) => running.get(trialId)?.lease;
+  private leaseOf(trialId: number): Lease | undefined {
+    return this.running.get(trialId)?.lease;
+  }
 
-  const flush = () => {
-    if (progress.size === 0) return;
-    const updates = [...progress].flatMap(([trialId, step]) => {
-      const lease = leaseOf(trialId);
+  private flush(): void {
+    if (this.progress.size === 0) return;
+    const updates = [...this.progress].flatMap(([trialId, step]) => {
+      const lease = this.leaseOf(trialId);
       return lease ? [{ ...lease, step }] : [];
     });
-    progress.clear();
-    void write(() => store.recordProgress(updates));
-  };
-  const flushTimer = setInterval(flush, options.flushMs ?? 500);
-  const heartbeat = () =>
-    write(async () => {
-      const lost = await store.heartbeat([...running.values()].map((r) => r.lease));
+    this.progress.clear();
+    void this.write(() => this.store.recordProgress(updates));
+  }
+
+  private heartbeat(): Promise<unknown> {
+    return this.write(async () => {
+      const lost = await this.store.heartbeat([...this.running.values()].map((r) => r.lease));
       for (const lease of lost) {
-        const holder = running.get(lease.trialId);
-        if (holder) await lostLease(lease, holder.worker);
+        const holder = this.running.get(lease.trialId);
+        if (holder) await this.lostLease(lease, holder.worker);
       }
     });
-  const heartbeatTimer = setInterval(() => void heartbeat(), heartbeatMs);
+  }
 
-  const checkDone = () => {
-    if (workers.size === 0 && (stopping || exhausted)) finish();
-  };
+  private checkDone(): void {
+    if (this.workers.size === 0 && (this.stopping || this.exhausted)) this.finish();
+  }
 
-  let waitTimer: NodeJS.Timeout | undefined;
-  /** Whether this parent has said it waits for trials running elsewhere (said again after it claims one). */
-  let waiting = false;
-  let pumping = false;
-  let pumpAgain = false;
   /** Hands jobs to idle workers, claiming each job's trials first; when none are left, waits or lets the workers go. */
-  const pump = async (): Promise<void> => {
-    if (pumping) {
-      pumpAgain = true;
+  private async pump(): Promise<void> {
+    if (this.pumping) {
+      this.pumpAgain = true;
       return;
     }
-    pumping = true;
+    this.pumping = true;
     try {
       do {
-        pumpAgain = false;
-        await dispatchAll();
-      } while (pumpAgain);
+        this.pumpAgain = false;
+        await this.dispatchAll();
+      } while (this.pumpAgain);
     } catch (error) {
-      emit({ type: 'store-error', message: error instanceof Error ? error.message : String(error) });
-      if (!stopping) waitTimer = setTimeout(() => void pump(), waitMs);
+      this.emit({ type: 'store-error', message: errorText(error) });
+      if (!this.stopping) this.waitTimer = setTimeout(() => void this.pump(), this.waitMs);
     } finally {
-      pumping = false;
+      this.pumping = false;
     }
-  };
+  }
 
-  const dispatchAll = async () => {
-    while (!stopping && !exhausted) {
+  private async dispatchAll(): Promise<void> {
+    const { queue, idle, workers, plan } = this;
+    while (!this.stopping && !this.exhausted) {
       if (queue.length > 0 && idle.size === 0) {
-        if (workers.size < plan.slots.length) spawnWorker(plan.slots.find((slot) => !workers.has(slot.index))!);
+        if (workers.size < plan.slots.length) this.spawnWorker(plan.slots.find((slot) => !workers.has(slot.index))!);
         return; // a worker that becomes ready pumps again
       }
       if (idle.size === 0) return;
-      if (queue.length === 0) await refill();
-      if (queue.length === 0 && (await askMore())) continue;
+      if (queue.length === 0) await this.refill();
+      if (queue.length === 0 && (await this.askMore())) continue;
       if (queue.length === 0) {
-        await waitOrRelease();
+        await this.waitOrRelease();
         return;
       }
       const job = queue.shift()!;
       const worker = idle.values().next().value!;
-      const leases = await store.claimTrials(job.trials.map((t) => t.id), { runId, worker: worker.slot.index, device: worker.slot.device });
-      if (leases.length === 0 || stopping || !idle.has(worker)) {
-        if (leases.length > 0) await store.interruptTrials(leases);
+      const leases = await this.store.claimTrials(job.trials.map((t) => t.id), { runId: this.runId, worker: worker.slot.index, device: worker.slot.device });
+      if (leases.length === 0 || this.stopping || !idle.has(worker)) {
+        if (leases.length > 0) await this.store.interruptTrials(leases);
         continue; // another agent took them (or this one is stopping)
       }
-      const claimed = job.trials.filter((t) => leases.some((l) => l.trialId === t.id));
-      waiting = false;
-      idle.delete(worker);
-      worker.job = { ...job, trials: claimed };
-      for (const lease of leases) running.set(lease.trialId, { worker, lease });
-      const message: ParentMessage = {
-        type: 'run', jobId: ++jobIds, backend: plan.backend, kernels: kernelChoice, judged: pruner !== null,
-        trials: claimed.map((t) => ({ trialId: t.id, settings: t.settings })),
-      };
-      worker.child.send(message);
-      // Sent before telling anyone: a listener that stops the sweep now reaches a worker that has the job.
-      for (const t of claimed) emit({ type: 'trial-started', trial: await store.trial(t.id), worker: worker.slot.index });
+      await this.dispatch(job, worker, leases);
     }
-  };
+  }
+
+  /** Sends a job's claimed trials to an idle worker, then says they started. */
+  private async dispatch(job: Job, worker: Worker, leases: Lease[]): Promise<void> {
+    const claimed = job.trials.filter((t) => leases.some((l) => l.trialId === t.id));
+    this.waiting = false;
+    this.idle.delete(worker);
+    worker.job = { ...job, trials: claimed };
+    for (const lease of leases) this.running.set(lease.trialId, { worker, lease });
+    const message: ParentMessage = {
+      type: 'run', jobId: ++this.jobIds, backend: this.plan.backend, kernels: this.kernelChoice, judged: this.pruner !== null,
+      trials: claimed.map((t) => ({ trialId: t.id, settings: t.settings })),
+    };
+    worker.child.send(message);
+    // Sent before telling anyone: a listener that stops the sweep now reaches a worker that has the job.
+    for (const t of claimed) this.emit({ type: 'trial-started', trial: await this.store.trial(t.id), worker: worker.slot.index });
+  }
 
   /** Nothing to claim: wait while trials of the sweep run (here or elsewhere), or let idle workers go when all are final. */
-  const waitOrRelease = async () => {
+  private async waitOrRelease(): Promise<void> {
+    const { store, sweep } = this;
     const counts = await store.counts(sweep.id);
-    const open = (await store.pendingTrials(sweep.id)).filter(plan0.wanted).length + counts.running;
+    const open = (await store.pendingTrials(sweep.id)).filter(this.wanted).length + counts.running;
     if (open > 0) {
-      if (running.size === 0 && !waiting) emit({ type: 'waiting', running: counts.running });
-      waiting = running.size === 0; // said once per wait
-      clearTimeout(waitTimer);
-      waitTimer = setTimeout(() => void pump(), waitMs);
+      if (this.running.size === 0 && !this.waiting) this.emit({ type: 'waiting', running: counts.running });
+      this.waiting = this.running.size === 0; // said once per wait
+      clearTimeout(this.waitTimer);
+      this.waitTimer = setTimeout(() => void this.pump(), this.waitMs);
       return;
     }
-    exhausted = true;
-    for (const worker of idle) if (worker.child.connected) worker.child.disconnect(); // nothing left: let it exit
-    idle.clear();
-    checkDone();
-  };
+    this.exhausted = true;
+    for (const worker of this.idle) release(worker); // nothing left: let it exit
+    this.idle.clear();
+    this.checkDone();
+  }
 
   /** A write was refused: another attempt holds the trial now (this one's lease expired while it was away). */
-  const lostLease = async (lease: Lease, worker: Worker) => {
-    if (running.get(lease.trialId)?.lease.attempt !== lease.attempt) return; // said already
-    running.delete(lease.trialId);
-    progress.delete(lease.trialId);
-    emit({ type: 'lease-lost', trialId: lease.trialId, worker: worker.slot.index });
-  };
+  private async lostLease(lease: Lease, worker: Worker): Promise<void> {
+    if (this.running.get(lease.trialId)?.lease.attempt !== lease.attempt) return; // said already
+    this.running.delete(lease.trialId);
+    this.progress.delete(lease.trialId);
+    this.emit({ type: 'lease-lost', trialId: lease.trialId, worker: worker.slot.index });
+  }
 
-  const finished = async (trialId: number) => {
-    running.delete(trialId);
-    progress.delete(trialId);
-    lastEval.delete(trialId);
-    emit({ type: 'trial-finished', trial: await store.trial(trialId), metrics: await store.finalMetrics(trialId) });
-  };
+  private async finished(trialId: number): Promise<void> {
+    this.running.delete(trialId);
+    this.progress.delete(trialId);
+    this.lastEval.delete(trialId);
+    this.emit({ type: 'trial-finished', trial: await this.store.trial(trialId), metrics: await this.store.finalMetrics(trialId) });
+  }
+
+  /** A fenced write of a trial's end was made: it finished if the lease still held, else the lease was lost. */
+  private async ended(held: boolean, lease: Lease, worker: Worker): Promise<void> {
+    await (held ? this.finished(lease.trialId) : this.lostLease(lease, worker));
+  }
 
   /**
    * A judged job evaluated (its points are written: this runs in the write queue): the pruner decides against every
    * curve of the sweep in the store; the stopped trials are stored pruned, fenced by their leases. The worker waits
    * for the verdict, so it is always sent.
    */
-  const evaluated = async (worker: Worker, jobId: number, step: number, trialIds: readonly number[]) => {
+  private async evaluated(worker: Worker, jobId: number, step: number, trialIds: readonly number[]): Promise<void> {
     let stop: number[] = [];
     try {
-      const live = trialIds.filter((id) => running.get(id)?.worker === worker);
-      stop = pruner && !stopping ? await judge(store, sweep.id, spec, pruner, live, step) : [];
+      const live = trialIds.filter((id) => this.running.get(id)?.worker === worker);
+      stop = this.pruner && !this.stopping ? await judge(this.store, this.sweep.id, this.spec, this.pruner, live, step) : [];
       for (const id of stop) {
-        const lease = leaseOf(id);
+        const lease = this.leaseOf(id);
         if (!lease) continue;
-        const held = await store.pruneTrial(lease, { step, metrics: lastEval.get(id)?.metrics ?? {} });
-        await (held ? finished(id) : lostLease(lease, worker));
+        const held = await this.store.pruneTrial(lease, { step, metrics: this.lastEval.get(id)?.metrics ?? {} });
+        await this.ended(held, lease, worker);
       }
     } finally {
       if (worker.child.connected) worker.child.send({ type: 'verdict', jobId, step, stop } satisfies ParentMessage);
     }
-  };
+  }
 
-  const onMessage = (worker: Worker, message: WorkerMessage) => {
+  private onMessage(worker: Worker, message: WorkerMessage): void {
     switch (message.type) {
       case 'ready':
-        worker.ready = true;
-        if (stopping || exhausted) {
-          if (worker.child.connected) worker.child.disconnect();
-          break;
-        }
-        idle.add(worker);
-        void pump();
-        break;
-      case 'started': {
-        if (!worker.announced) {
-          worker.announced = true;
-          emit({ type: 'worker-backend', worker: worker.slot.index, backend: message.backend, device: message.device, skipped: message.skipped });
-        }
-        const updates = (worker.job?.trials ?? []).flatMap((t) => {
-          const lease = leaseOf(t.id);
-          return lease ? [{ ...lease, step: 0, backend: message.backend, kernels: message.kernels, device: message.device }] : [];
-        });
-        void write(() => store.recordProgress(updates));
-        break;
-      }
+        return this.onReady(worker);
+      case 'started':
+        return this.onStarted(worker, message);
       case 'progress':
-        if (leaseOf(message.trialId)) progress.set(message.trialId, message.step);
-        break;
-      case 'eval': {
-        const lease = leaseOf(message.trialId);
-        if (!lease || running.get(message.trialId)?.worker !== worker) break; // pruned already: its curve ends where it stopped
-        void write(() => store.recordPoints(lease, message.step, { ...message.metrics, tau: message.tau }));
-        lastEval.set(message.trialId, { step: message.step, metrics: message.metrics });
-        break;
-      }
+        if (this.leaseOf(message.trialId)) this.progress.set(message.trialId, message.step);
+        return;
+      case 'eval':
+        return this.onEval(worker, message);
       case 'evaluated': {
         const { jobId, step, trialIds } = message;
-        void write(() => evaluated(worker, jobId, step, trialIds));
-        break;
+        void this.write(() => this.evaluated(worker, jobId, step, trialIds));
+        return;
       }
-      case 'completed': {
-        const lease = leaseOf(message.trialId);
-        progress.delete(message.trialId);
-        if (!lease) break; // its lease was lost: the attempt that holds it now writes the result
-        void write(async () => {
-          const held = await store.completeTrial(lease, { metrics: message.metrics, backend: message.backend, kernels: message.kernels, trainMs: message.trainMs });
-          await (held ? finished(message.trialId) : lostLease(lease, worker));
-        });
-        break;
-      }
-      case 'failed': {
-        const lease = leaseOf(message.trialId);
-        progress.delete(message.trialId);
-        if (!lease) break;
-        void write(async () => {
-          const held = await store.failTrial(lease, message.error, message.backend);
-          await (held ? finished(message.trialId) : lostLease(lease, worker));
-        });
-        break;
-      }
+      case 'completed':
+        return this.onResult(worker, message.trialId, (lease) =>
+          this.store.completeTrial(lease, { metrics: message.metrics, backend: message.backend, kernels: message.kernels, trainMs: message.trainMs }),
+        );
+      case 'failed':
+        return this.onResult(worker, message.trialId, (lease) => this.store.failTrial(lease, message.error, message.backend));
       case 'idle':
-        worker.job = null;
-        if (stopping) {
-          if (worker.child.connected) worker.child.disconnect();
-        } else {
-          idle.add(worker);
-          void pump();
-        }
-        break;
+        return this.onIdle(worker);
     }
-  };
+  }
 
-  const spawnWorker = (slot: WorkerSlot) => {
+  private onReady(worker: Worker): void {
+    worker.ready = true;
+    if (this.stopping || this.exhausted) {
+      release(worker);
+      return;
+    }
+    this.idle.add(worker);
+    void this.pump();
+  }
+
+  /** A job started: the worker's backend is said once, and each trial's backend, kernels and device are recorded. */
+  private onStarted(worker: Worker, message: Extract<WorkerMessage, { type: 'started' }>): void {
+    if (!worker.announced) {
+      worker.announced = true;
+      this.emit({ type: 'worker-backend', worker: worker.slot.index, backend: message.backend, device: message.device, skipped: message.skipped });
+    }
+    const updates = (worker.job?.trials ?? []).flatMap((t) => {
+      const lease = this.leaseOf(t.id);
+      return lease ? [{ ...lease, step: 0, backend: message.backend, kernels: message.kernels, device: message.device }] : [];
+    });
+    void this.write(() => this.store.recordProgress(updates));
+  }
+
+  private onEval(worker: Worker, message: Extract<WorkerMessage, { type: 'eval' }>): void {
+    const lease = this.leaseOf(message.trialId);
+    if (!lease || this.running.get(message.trialId)?.worker !== worker) return; // pruned already: its curve ends where it stopped
+    void this.write(() => this.store.recordPoints(lease, message.step, { ...message.metrics, tau: message.tau }));
+    this.lastEval.set(message.trialId, { step: message.step, metrics: message.metrics });
+  }
+
+  /** A trial completed or failed: its result is written, fenced by its lease. */
+  private onResult(worker: Worker, trialId: number, save: (lease: Lease) => Promise<boolean>): void {
+    const lease = this.leaseOf(trialId);
+    this.progress.delete(trialId);
+    if (!lease) return; // its lease was lost: the attempt that holds it now writes the result
+    void this.write(async () => this.ended(await save(lease), lease, worker));
+  }
+
+  private onIdle(worker: Worker): void {
+    worker.job = null;
+    if (this.stopping) release(worker);
+    else {
+      this.idle.add(worker);
+      void this.pump();
+    }
+  }
+
+  private spawnWorker(slot: WorkerSlot): void {
     const { script, execArgv } = workerCommand();
     const child = fork(script, [], {
       execArgv,
@@ -478,94 +642,69 @@ async function work(
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
     const worker: Worker = { slot, child, job: null, ready: false, stderr: '', announced: false };
-    workers.set(slot.index, worker);
+    this.workers.set(slot.index, worker);
     child.stderr?.on('data', (chunk: Buffer) => {
       worker.stderr = (worker.stderr + chunk.toString()).slice(-4000);
     });
-    child.on('message', (message: WorkerMessage) => onMessage(worker, message));
-    child.on('exit', (code, signal) => {
-      workers.delete(slot.index);
-      idle.delete(worker);
-      const lost = [...running].filter(([, r]) => r.worker === worker).map(([, r]) => r.lease);
-      for (const lease of lost) running.delete(lease.trialId);
-      const last = worker.stderr.trim().split('\n').filter(Boolean).pop();
-      if (lost.length > 0) {
-        if (stopping) void write(() => store.interruptTrials(lost));
-        else {
-          const reason = `worker exited (${signal ?? `code ${code}`}) during the trial${last ? `: ${last}` : ''}`;
-          emit({ type: 'worker-lost', worker: slot.index, reason });
-          for (const lease of lost)
-            void write(async () => {
-              await store.failTrial(lease, reason);
-              await finished(lease.trialId);
-            });
-        }
-      }
-      // A worker that died before taking any job would die again: do not respawn it forever.
-      if (!worker.ready && !stopping && workers.size === 0) void write(() => failQueue(`worker could not start: ${last ?? `exit ${signal ?? code}`}`, slot));
-      else if (!stopping && !exhausted) void pump();
-      void writes.then(checkDone);
-    });
-  };
+    child.on('message', (message: WorkerMessage) => this.onMessage(worker, message));
+    child.on('exit', (code, signal) => this.onExit(worker, code, signal));
+  }
 
-  /** No worker can start here: the trials planned for this parent fail with the reason (each a row), and it stops claiming. */
-  const failQueue = async (reason: string, slot: WorkerSlot) => {
-    exhausted = true;
-    for (const job of queue.splice(0)) {
-      const leases = await store.claimTrials(job.trials.map((t) => t.id), { runId, worker: slot.index, device: slot.device });
-      for (const lease of leases) {
-        await store.failTrial(lease, reason);
-        await finished(lease.trialId);
+  /** A worker exited: the trials it held fail (or are interrupted when stopping), and the work goes on. */
+  private onExit(worker: Worker, code: number | null, signal: NodeJS.Signals | null): void {
+    const { slot } = worker;
+    this.workers.delete(slot.index);
+    this.idle.delete(worker);
+    const lost = [...this.running].filter(([, r]) => r.worker === worker).map(([, r]) => r.lease);
+    for (const lease of lost) this.running.delete(lease.trialId);
+    const last = worker.stderr.trim().split('\n').filter(Boolean).pop();
+    if (lost.length > 0) {
+      if (this.stopping) void this.write(() => this.store.interruptTrials(lost));
+      else {
+        const reason = `worker exited (${signal ?? `code ${code}`}) during the trial${last ? `: ${last}` : ''}`;
+        this.emit({ type: 'worker-lost', worker: slot.index, reason });
+        for (const lease of lost)
+          void this.write(async () => {
+            await this.store.failTrial(lease, reason);
+            await this.finished(lease.trialId);
+          });
       }
     }
-    checkDone();
-  };
+    // A worker that died before taking any job would die again: do not respawn it forever.
+    if (!worker.ready && !this.stopping && this.workers.size === 0) void this.write(() => this.failQueue(`worker could not start: ${last ?? `exit ${signal ?? code}`}`, slot));
+    else if (!this.stopping && !this.exhausted) void this.pump();
+    void this.writes.then(() => this.checkDone());
+  }
 
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    clearTimeout(waitTimer);
-    emit({ type: 'stopping' });
-    queue.length = 0;
-    for (const worker of idle) if (worker.child.connected) worker.child.disconnect();
-    idle.clear();
-    for (const worker of workers.values()) {
+  /** No worker can start here: the trials planned for this parent fail with the reason (each a row), and it stops claiming. */
+  private async failQueue(reason: string, slot: WorkerSlot): Promise<void> {
+    this.exhausted = true;
+    for (const job of this.queue.splice(0)) {
+      const leases = await this.store.claimTrials(job.trials.map((t) => t.id), { runId: this.runId, worker: slot.index, device: slot.device });
+      for (const lease of leases) {
+        await this.store.failTrial(lease, reason);
+        await this.finished(lease.trialId);
+      }
+    }
+    this.checkDone();
+  }
+
+  /** Stops the sweep cleanly (the abort signal's listener, hence an arrow: the same function is removed later). */
+  private readonly stop = (): void => {
+    if (this.stopping) return;
+    this.stopping = true;
+    clearTimeout(this.waitTimer);
+    this.emit({ type: 'stopping' });
+    this.queue.length = 0;
+    for (const worker of this.idle) release(worker);
+    this.idle.clear();
+    for (const worker of this.workers.values()) {
       if (worker.child.connected && worker.job) worker.child.send({ type: 'stop' } satisfies ParentMessage);
-      const timer = setTimeout(() => worker.child.kill('SIGKILL'), options.graceMs ?? 3_000);
+      const timer = setTimeout(() => worker.child.kill('SIGKILL'), this.options.graceMs ?? 3_000);
       timer.unref();
       worker.child.once('exit', () => clearTimeout(timer));
       // A stopped worker answers `idle`; then it has nothing to do and is disconnected.
     }
-    checkDone();
-  };
-  options.signal?.addEventListener('abort', stop, { once: true });
-
-  if (stopping) finish();
-  else {
-    // A bayes sweep may use every slot until runCap: each free worker asks for its own configuration.
-    const first = Math.max(1, Math.min(plan.slots.length, queue.length + toAsk));
-    for (const slot of plan.slots.slice(0, first)) spawnWorker(slot);
-  }
-
-  try {
-    await done;
-  } finally {
-    options.signal?.removeEventListener('abort', stop);
-    clearInterval(flushTimer);
-    clearInterval(heartbeatTimer);
-    clearTimeout(waitTimer);
-    flush();
-    await writes;
-    // Ctrl-C in one agent touches only its own trials.
-    if (running.size > 0) await store.interruptTrials([...running.values()].map((r) => r.lease));
-  }
-
-  const counts = await store.counts(sweep.id);
-  const status = stopping ? 'interrupted' : counts.failed > 0 ? 'failed' : 'completed';
-  await store.finishRun(runId, status);
-  await store.settleSweep(sweep.id);
-  return {
-    sweepId: sweep.id, runId, status, completed: counts.completed, failed: counts.failed, interrupted: counts.interrupted, pruned: counts.pruned,
-    total: counts.total,
+    this.checkDone();
   };
 }
