@@ -43,7 +43,7 @@ export async function agent(flags: AgentFlags, argv: string[]): Promise<number> 
       staleSeconds: flags.staleAfter,
     }).finally(release);
     process.stdout.write(
-      `agent done: sweep ${flags.sweep} ${summary.status === 'interrupted' ? 'left (interrupted)' : 'final'}: ${summary.completed} completed, ${summary.failed} failed of ${summary.total}\n`,
+      `agent done: sweep ${flags.sweep} ${summary.status === 'interrupted' ? 'left (interrupted)' : 'final'}: ${summary.completed} completed, ${summary.failed} failed, ${summary.pruned} pruned of ${summary.total}\n`,
     );
     return summary.status === 'interrupted' ? 130 : 0;
   } finally {
