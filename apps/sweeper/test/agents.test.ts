@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ResultsReader, ResultsStore } from '@l2x/store';
+import { ResultsReader } from '@l2x/store';
 import { createTestDatabase, startPrivateServer, type TestDatabase } from '@l2x/store/testing';
 
 const ROOT = join(import.meta.dirname, '../../..');
@@ -29,6 +30,30 @@ afterEach(async () => {
 });
 
 const children: ChildProcess[] = [];
+
+/**
+ * Freezes an agent (SIGSTOP) between two of its writes. On a SQLite file one writer holds the whole file while its
+ * transaction lasts: an agent frozen inside one would make every other writer wait for it, which is SQLite's nature
+ * (machines share PostgreSQL, whose claims skip the rows another transaction holds). So on SQLite it is frozen again
+ * until the file's write lock is free while it is stopped.
+ */
+async function freezeBetweenWrites(child: ChildProcess, location: string): Promise<void> {
+  for (;;) {
+    child.kill('SIGSTOP');
+    if (location.startsWith('postgres://')) return;
+    const db = new Database(location, { timeout: 0 });
+    try {
+      db.exec('BEGIN IMMEDIATE');
+      db.exec('ROLLBACK');
+      return;
+    } catch {
+      child.kill('SIGCONT');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    } finally {
+      db.close();
+    }
+  }
+}
 
 function sweeper(args: string[]) {
   return spawnSync(process.execPath, ['--import', TSX, MAIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, INIT_CWD: ROOT } });
@@ -94,14 +119,14 @@ async function threeWorkTheSweep(location: string, name: string): Promise<void> 
   killed.child.kill('SIGKILL');
   // Freeze another mid-trial until its lease has expired and the trial was taken back, then let it run on.
   await until(() => / start /.test(zombie.output()), 60_000, `the zombie starts a trial: ${zombie.output()}`);
-  zombie.child.kill('SIGSTOP');
-  const store = await ResultsStore.open(location);
+  await freezeBetweenWrites(zombie.child, location);
+  const watcher = await ResultsReader.open(location);
   try {
-    const { id } = await store.sweep(name);
-    await until(async () => (await store.trials(id)).some((t) => t.attempts >= 2), 60_000, 'a trial taken back and claimed again');
+    const { id } = await watcher.sweep(name);
+    await until(async () => (await watcher.trials(id)).some((t) => t.attempts >= 2), 60_000, 'a trial taken back and claimed again');
     await new Promise((resolve) => setTimeout(resolve, 4_000)); // past the zombie's lease, whatever it held
   } finally {
-    await store.close();
+    await watcher.close();
   }
   zombie.child.kill('SIGCONT');
 
