@@ -3,14 +3,14 @@
  * the database), works its trials, and exits 0 once every trial is final; while trials still run elsewhere it
  * waits, ready to take over any whose lease expires.
  */
-import { Command, Option } from 'commander';
-import { BACKENDS, type BackendName } from '@l2x/model/config';
-import { KERNEL_CHOICES, KERNELS_ENV, type KernelChoice } from '@l2x/native-kernels';
+import type { Command } from 'commander';
+import type { BackendName } from '@l2x/model/config';
+import type { KernelChoice } from '@l2x/native-kernels';
 import { joinSweep } from '@l2x/runner';
 import { WORKSPACE_ROOT, dbLocation } from '../paths.ts';
 import { runEnvironment } from '../run/environment.ts';
 import { plainOutput } from '../run/plain-output.ts';
-import { DB_OPTION, STALE_AFTER_DEFAULT, onSignals, openStore, positiveInt, staleSeconds } from './common.ts';
+import { onSignals, openStore, workOptions } from './common.ts';
 
 interface AgentFlags {
   db?: string;
@@ -52,19 +52,12 @@ export async function agent(flags: AgentFlags, argv: string[]): Promise<number> 
 }
 
 export function registerAgent(program: Command): void {
-  program
-    .command('agent')
-    .description('work a sweep planned by `run` (from any machine that reaches its database) until every trial is final')
-    .requiredOption('--sweep <name>', 'the sweep to work (planned before by sweeper run)')
-    .option(...DB_OPTION)
-    .option('--workers <n>', 'worker processes (default: the sweep file, or auto)', positiveInt)
-    .addOption(new Option('--backend <name>', 'TensorFlow.js backend (default: the sweep file, or auto)').choices(BACKENDS))
-    .addOption(
-      new Option('--kernels <name>', 'matrix products under the wasm backend').choices(KERNEL_CHOICES).env(KERNELS_ENV).default('auto'),
-    )
-    .option('--retry-failed', 'run failed trials again')
-    .option('--stale-after <seconds>', 'take back a running trial whose lease has not been renewed for this long', staleSeconds, STALE_AFTER_DEFAULT)
-    .action(async (flags: AgentFlags, command: Command) => {
+  workOptions(
+    program
+      .command('agent')
+      .description('work a sweep planned by `run` (from any machine that reaches its database) until every trial is final')
+      .requiredOption('--sweep <name>', 'the sweep to work (planned before by sweeper run)'),
+  ).action(async (flags: AgentFlags, command: Command) => {
       process.exitCode = await agent(flags, command.parent?.args ?? process.argv.slice(2));
     });
 }

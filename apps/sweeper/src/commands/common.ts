@@ -1,5 +1,7 @@
-/** What `run` and `agent` share: the database option, opening the store, the lease option, Ctrl-C. */
-import { InvalidArgumentError } from 'commander';
+/** What `run` and `agent` share: the database option, the workers' options, opening the store, the lease option, Ctrl-C. */
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { BACKENDS } from '@l2x/model/config';
+import { KERNEL_CHOICES, KERNELS_ENV } from '@l2x/native-kernels';
 import { DB_ENV, DEFAULT_DB, ResultsStore, redact } from '@l2x/store';
 
 export const DB_OPTION = [
@@ -13,6 +15,22 @@ export function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`got ${JSON.stringify(value)}; must be a whole number ≥ 1`);
   return n;
+}
+
+/** The options of a command that works a sweep (`run`, `agent`): the database, its workers, and the lease. */
+export function workOptions(command: Command): Command {
+  return command
+    .option(...DB_OPTION)
+    .option('--workers <n>', 'worker processes (default: the sweep file, or auto)', positiveInt)
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend (default: the sweep file, or auto)').choices(BACKENDS))
+    .addOption(
+      new Option('--kernels <name>', "matrix products under the wasm backend: the native kernel, TensorFlow.js's own, or native when built")
+        .choices(KERNEL_CHOICES)
+        .env(KERNELS_ENV)
+        .default('auto'),
+    )
+    .option('--retry-failed', 'run failed trials again')
+    .option('--stale-after <seconds>', 'take back a running trial whose lease has not been renewed for this long', staleSeconds, STALE_AFTER_DEFAULT);
 }
 
 /** `--stale-after SECONDS`: a positive number of seconds. */

@@ -1,9 +1,9 @@
 /** `sweeper run --config FILE`: plans a sweep into the results database (SQLite or PostgreSQL) and works it, or resumes it. */
 import confirm from '@inquirer/confirm';
-import { Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { UserError } from '@l2x/errors';
-import { BACKENDS, type BackendName } from '@l2x/model/config';
-import { KERNEL_CHOICES, KERNELS_ENV, type KernelChoice } from '@l2x/native-kernels';
+import type { BackendName } from '@l2x/model/config';
+import type { KernelChoice } from '@l2x/native-kernels';
 import { runSweep, type RunnerEvent } from '@l2x/runner';
 import { ResultsStore } from '@l2x/store';
 import { loadSweepFile } from '@l2x/sweep';
@@ -11,7 +11,7 @@ import { WORKSPACE_ROOT, dbLocation, userPath } from '../paths.ts';
 import { runEnvironment } from '../run/environment.ts';
 import { plainOutput } from '../run/plain-output.ts';
 import { printSummary } from '../run/summary.ts';
-import { DB_OPTION, STALE_AFTER_DEFAULT, onSignals, openStore, positiveInt, staleSeconds } from './common.ts';
+import { onSignals, openStore, workOptions } from './common.ts';
 
 interface RunFlags {
   config: string;
@@ -102,24 +102,15 @@ export async function run(flags: RunFlags, argv: string[]): Promise<number> {
 }
 
 export function registerRun(program: Command): void {
-  program
-    .command('run')
-    .description('run or resume a sweep (trials already completed are skipped)')
-    .requiredOption('--config <file>', 'sweep file, e.g. sweeps/tau.yaml')
-    .option(...DB_OPTION)
-    .option('--workers <n>', 'worker processes (default: the sweep file, or auto)', positiveInt)
-    .addOption(new Option('--backend <name>', 'TensorFlow.js backend (default: the sweep file, or auto)').choices(BACKENDS))
-    .addOption(
-      new Option('--kernels <name>', 'matrix products under the wasm backend: the native kernel, TensorFlow.js\'s own, or native when built')
-        .choices(KERNEL_CHOICES)
-        .env(KERNELS_ENV)
-        .default('auto'),
-    )
-    .option('--retry-failed', 'run failed trials again')
+  workOptions(
+    program
+      .command('run')
+      .description('run or resume a sweep (trials already completed are skipped)')
+      .requiredOption('--config <file>', 'sweep file, e.g. sweeps/tau.yaml'),
+  )
     .option('--fresh', 'delete the sweep and start it over (asks first, or --yes)')
     .option('--yes', 'do not ask before --fresh deletes')
     .option('--no-dashboard', 'plain lines instead of the live dashboard on a terminal')
-    .option('--stale-after <seconds>', 'take back a running trial whose lease has not been renewed for this long', staleSeconds, STALE_AFTER_DEFAULT)
     .action(async (flags: RunFlags, command: Command) => {
       process.exitCode = await run(flags, command.parent?.args ?? process.argv.slice(2));
     });
