@@ -5,26 +5,13 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, type Settings } from '@l2x/model/config';
+import { DEFAULT_SETTINGS } from '@l2x/model/config';
 import { UserError } from '@l2x/errors';
-import { ResultsReader, ResultsStore, SCHEMA_VERSION, type RunEnvironment, type TrialInput } from '../src/index.ts';
+import { ResultsReader, ResultsStore, SCHEMA_VERSION } from '../src/index.ts';
 import { MIGRATIONS, viewStatements } from '../src/schema.ts';
+import { env, sweepInput, trial } from './inputs.ts';
 import { createTestDatabase, startPrivateServer } from '../src/testing.ts';
 
-const env: RunEnvironment = {
-  host: 'test-host', pid: process.pid, gitCommit: 'abc123', gitDirty: false, nodeVersion: process.version,
-  tfjsVersion: '4.22.0', backend: 'cpu', kernels: 'wasm+native avx2', workers: 1, argv: ['--config', 'x.yaml'],
-};
-
-function trial(tau: number, seed: number): TrialInput {
-  const settings: Settings = { ...DEFAULT_SETTINGS, tau, seed, steps: 50 };
-  return { key: `t${tau}-s${seed}`, configKey: `t${tau}`, seed, settings, params: { tau } };
-}
-
-const sweepInput = {
-  name: 'tau', configText: 'name: tau', configHash: 'h1', configPath: 'sweeps/tau.yaml',
-  metric: { name: 'hard_acc' as const, goal: 'maximize' as const }, swept: ['tau'],
-};
 
 let dir: string;
 beforeEach(() => {

@@ -2,24 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, METRIC_NAMES, SETTING_NAMES, type Settings } from '@l2x/model/config';
-import { ResultsReader, ResultsStore, type Lease, type RunEnvironment, type Sql, type TrialInput } from '../src/index.ts';
+import { METRIC_NAMES, SETTING_NAMES } from '@l2x/model/config';
+import { ResultsReader, ResultsStore, type Lease, type Sql } from '../src/index.ts';
+import { env, sweepInput, trial } from './inputs.ts';
 import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 
-const env: RunEnvironment = {
-  host: 'test-host', pid: process.pid, gitCommit: 'abc123', gitDirty: false, nodeVersion: process.version,
-  tfjsVersion: '4.22.0', backend: 'cpu', kernels: 'wasm+native avx2', workers: 1, argv: ['--config', 'x.yaml'],
-};
-
-function trial(tau: number, seed: number): TrialInput {
-  const settings: Settings = { ...DEFAULT_SETTINGS, tau, seed, steps: 50 };
-  return { key: `t${tau}-s${seed}`, configKey: `t${tau}`, seed, settings, params: { tau } };
-}
-
-const sweepInput = {
-  name: 'tau', configText: 'name: tau', configHash: 'h1', configPath: 'sweeps/tau.yaml',
-  metric: { name: 'hard_acc' as const, goal: 'maximize' as const }, swept: ['tau'],
-};
 
 const claim = (runId: number, worker = 0) => ({ runId, worker, device: null });
 

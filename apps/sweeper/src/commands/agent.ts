@@ -4,22 +4,13 @@
  * waits, ready to take over any whose lease expires.
  */
 import type { Command } from 'commander';
-import type { BackendName } from '@l2x/model/config';
-import type { KernelChoice } from '@l2x/native-kernels';
 import { joinSweep } from '@l2x/runner';
-import { WORKSPACE_ROOT, dbLocation } from '../paths.ts';
-import { runEnvironment } from '../run/environment.ts';
+import { dbLocation } from '../paths.ts';
 import { plainOutput } from '../run/plain-output.ts';
-import { onSignals, openStore, workOptions } from './common.ts';
+import { onSignals, openStore, workOptions, workSettings, type WorkFlags } from './common.ts';
 
-interface AgentFlags {
-  db?: string;
+interface AgentFlags extends WorkFlags {
   sweep: string;
-  workers?: number;
-  backend?: BackendName;
-  kernels?: KernelChoice;
-  retryFailed?: boolean;
-  staleAfter: number;
 }
 
 export async function agent(flags: AgentFlags, argv: string[]): Promise<number> {
@@ -32,15 +23,9 @@ export async function agent(flags: AgentFlags, argv: string[]): Promise<number> 
     const summary = await joinSweep({
       store,
       sweepName: flags.sweep,
-      workers: flags.workers,
-      backend: flags.backend,
-      kernels: flags.kernels,
-      retryFailed: flags.retryFailed,
-      argv,
-      env: runEnvironment(WORKSPACE_ROOT),
+      ...workSettings(flags, argv),
       signal: stop.signal,
       onEvent: lines,
-      staleSeconds: flags.staleAfter,
     }).finally(release);
     process.stdout.write(
       `agent done: sweep ${flags.sweep} ${summary.status === 'interrupted' ? 'left (interrupted)' : 'final'}: ${summary.completed} completed, ${summary.failed} failed, ${summary.pruned} pruned of ${summary.total}\n`,

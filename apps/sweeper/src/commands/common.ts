@@ -1,8 +1,10 @@
 /** What `run` and `agent` share: the database option, the workers' options, opening the store, the lease option, Ctrl-C. */
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { BACKENDS } from '@l2x/model/config';
-import { KERNEL_CHOICES, KERNELS_ENV } from '@l2x/native-kernels';
+import { BACKENDS, type BackendName } from '@l2x/model/config';
+import { KERNEL_CHOICES, KERNELS_ENV, type KernelChoice } from '@l2x/native-kernels';
 import { DB_ENV, DEFAULT_DB, ResultsStore, redact } from '@l2x/store';
+import { WORKSPACE_ROOT } from '../paths.ts';
+import { runEnvironment } from '../run/environment.ts';
 
 export const DB_OPTION = [
   '--db <path|url>',
@@ -31,6 +33,22 @@ export function workOptions(command: Command): Command {
     )
     .option('--retry-failed', 'run failed trials again')
     .option('--stale-after <seconds>', 'take back a running trial whose lease has not been renewed for this long', staleSeconds, STALE_AFTER_DEFAULT);
+}
+
+/** The flags workOptions adds. */
+export interface WorkFlags {
+  db?: string;
+  workers?: number;
+  backend?: BackendName;
+  kernels?: KernelChoice;
+  retryFailed?: boolean;
+  staleAfter: number;
+}
+
+/** What those flags tell the runner, with the command line and this machine's environment for the run's record. */
+export function workSettings(flags: WorkFlags, argv: string[]) {
+  const { workers, backend, kernels, retryFailed, staleAfter } = flags;
+  return { workers, backend, kernels, retryFailed, argv, env: runEnvironment(WORKSPACE_ROOT), staleSeconds: staleAfter };
 }
 
 /** `--stale-after SECONDS`: a positive number of seconds. */

@@ -2,28 +2,19 @@
 import confirm from '@inquirer/confirm';
 import type { Command } from 'commander';
 import { UserError } from '@l2x/errors';
-import type { BackendName } from '@l2x/model/config';
-import type { KernelChoice } from '@l2x/native-kernels';
 import { runSweep, type RunnerEvent } from '@l2x/runner';
 import { ResultsStore } from '@l2x/store';
 import { loadSweepFile } from '@l2x/sweep';
-import { WORKSPACE_ROOT, dbLocation, userPath } from '../paths.ts';
-import { runEnvironment } from '../run/environment.ts';
+import { dbLocation, userPath } from '../paths.ts';
 import { plainOutput } from '../run/plain-output.ts';
 import { printSummary } from '../run/summary.ts';
-import { onSignals, openStore, workOptions } from './common.ts';
+import { onSignals, openStore, workOptions, workSettings, type WorkFlags } from './common.ts';
 
-interface RunFlags {
+interface RunFlags extends WorkFlags {
   config: string;
-  db?: string;
-  workers?: number;
-  backend?: BackendName;
-  kernels?: KernelChoice;
-  retryFailed?: boolean;
   fresh?: boolean;
   yes?: boolean;
   dashboard: boolean;
-  staleAfter: number;
 }
 
 async function freshStart(store: ResultsStore, name: string, yes: boolean | undefined, stale: number): Promise<void> {
@@ -79,15 +70,9 @@ export async function run(flags: RunFlags, argv: string[]): Promise<number> {
     const summary = await runSweep({
       store,
       sweep,
-      workers: flags.workers,
-      backend: flags.backend,
-      kernels: flags.kernels,
-      retryFailed: flags.retryFailed,
-      argv,
-      env: runEnvironment(WORKSPACE_ROOT),
+      ...workSettings(flags, argv),
       signal: stop.signal,
       onEvent,
-      staleSeconds: flags.staleAfter,
     }).finally(async () => {
       release();
       await dashboard?.finish(); // the last frame shows the sweep's end state, above the summary
