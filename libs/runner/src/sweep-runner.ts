@@ -152,8 +152,11 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
   });
   const added = await store.addTrials(sweep.id, planned);
   if (options.retryFailed) await store.requeueFailed(sweep.id);
+  // A grid or random sweep works the trials its file plans now; a bayes sweep plans none ahead, so every pending
+  // trial of it (an interrupted or reclaimed one, asked before) is its own.
   const plannedKeys = new Set(planned.map((t) => t.key));
-  return work(options, sweep, spec, { added, configChanged, wanted: (t) => plannedKeys.has(t.key) });
+  const wanted = spec.method === 'bayes' ? () => true : (t: TrialRecord) => plannedKeys.has(t.key);
+  return work(options, sweep, spec, { added, configChanged, wanted });
 }
 
 /** An agent: works a sweep planned before (its sweep file is read from the store), from any machine. */

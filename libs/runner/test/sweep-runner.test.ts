@@ -110,6 +110,18 @@ describe('runSweep', () => {
     expect(again).toMatchObject({ status: 'completed', completed: 6, total: 6 });
   }, 120_000);
 
+  it('resumes a stopped bayes sweep: the trials it had asked and left interrupted run, then it asks the rest', async () => {
+    const yaml = `name: tpe-resume\nmethod: bayes\nrunCap: 4\nbayes: { nStartupTrials: 2 }\nmetric: { name: median_rank }\n` +
+      `trial: { task: xor, steps: 200, evalEvery: 100, evalSize: 200, batchSize: 50 }\nresources: { backend: wasm, workers: 1 }\n` +
+      `parameters:\n  lr: { distribution: log_uniform_values, min: 1.0e-4, max: 1.0e-1 }\n`;
+    const stop = new AbortController();
+    const first = await runSweep({ store, sweep: inline(yaml), env, signal: stop.signal, onEvent: (e) => e.type === 'trial-started' && stop.abort() });
+    expect(first.status).toBe('interrupted');
+    expect(first.interrupted).toBeGreaterThan(0);
+    const second = await runSweep({ store, sweep: inline(yaml), env });
+    expect(second).toMatchObject({ status: 'completed', completed: 4, interrupted: 0, total: 4 });
+  }, 120_000);
+
   it('prunes with hyperband inside packs: pruned trials stop at a rung with their curve and last metrics, the rest complete', async () => {
     const yaml = `name: hb\nmethod: random\nrunCap: 9\nmetric: { name: median_rank }\nearly_terminate: { type: hyperband, min_iter: 1 }\n` +
       `trial: { task: xor, steps: 90, evalEvery: 10, evalSize: 200, batchSize: 50 }\nresources: { backend: wasm, workers: 2, pack: 3 }\n` +
