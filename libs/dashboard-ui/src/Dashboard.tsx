@@ -180,22 +180,21 @@ function useView(snapshot: SweepSnapshot | undefined, groupIndex: number, sortIn
     const failed = failedTrials.map((t): FailedRow => ({ key: t.key, label: `${settingsLabel(t.params as Record<string, unknown>, record.swept)} seed=${t.seed}`, error: t.error }));
     return { groups, setting, comparison, axis: barAxis(comparison), sort, board, failed };
   }, [configs, failedTrials, record, groupIndex, sortIndex]);
-  const running = useMemo(
-    () =>
-      snapshot?.running.map(
+  const running = useMemo(() => {
+    // Where each trial runs, shown when the sweep's runs span more than one machine.
+    const severalHosts = snapshot !== undefined && new Set(snapshot.runs.map((r) => r.host)).size > 1;
+    return snapshot?.running.map(
         (t): RunningRow => ({
           id: t.id,
           worker: t.worker,
-          // Where it runs, when the sweep's runs span more than one machine.
-          host: new Set(snapshot.runs.map((r) => r.host)).size > 1 ? (snapshot.hosts[t.id] ?? null) : null,
+          host: severalHosts ? (snapshot.hosts[t.id] ?? null) : null,
           label: `${settingsLabel(t.params as Record<string, unknown>, snapshot.sweep.swept)} seed=${t.seed}`,
           step: t.step,
           steps: t.steps,
           losses: snapshot.losses[t.id] ?? [],
         }),
-      ) ?? [],
-    [snapshot],
-  );
+      ) ?? [];
+  }, [snapshot]);
   return aggregates && { ...aggregates, running };
 }
 

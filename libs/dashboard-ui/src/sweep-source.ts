@@ -54,7 +54,6 @@ export async function readSnapshot(
   const counts = withTrialsToAsk(await reader.counts(sweep.id), sweep);
   const runs = await reader.runs(sweep.id);
   const running = await reader.trials(sweep.id, ['running']);
-  const hosts = await reader.runningHosts(sweep.id);
   const losses: Record<number, number[]> = {};
   for (const point of await reader.metricPoints(sweep.id, { names: ['loss'], trialIds: running.map((t) => t.id) }))
     if (point.value !== null) (losses[point.trialId] ??= []).push(point.value);
@@ -63,7 +62,9 @@ export async function readSnapshot(
   const failed: TrialRecord[] = keep ? previous.failed : await reader.trials(sweep.id, ['failed']);
   const lastFinishedAt = await reader.lastFinishedAt(sweep.id);
   const lastBackend = keep && previous.lastFinishedAt === lastFinishedAt ? previous.lastBackend : await reader.lastBackend(sweep.id);
-  const hostOf = Object.fromEntries([...hosts].map(([id, where]) => [id, where.host]));
+  // Where each running trial runs: its run's host (the runs are read already).
+  const hostOfRun = new Map(runs.map((r) => [r.id, r.host]));
+  const hostOf = Object.fromEntries(running.flatMap((t) => (t.runId !== null && hostOfRun.has(t.runId) ? [[t.id, hostOfRun.get(t.runId)!]] : [])));
   return { snapshot: { sweep, counts, runs, running, hosts: hostOf, losses, configs, failed, lastFinishedAt, lastBackend }, read: keep ? 'kept' : 'read' };
 }
 

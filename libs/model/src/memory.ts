@@ -9,8 +9,9 @@
  * over settings that move one dimension at a time (test/memory.test.ts holds the estimate to within a factor of
  * what is measured). Evaluation frees the step first, so a trial's peak is the larger of the two.
  */
-import { isSynthetic, type Settings } from './config.ts';
+import type { Settings } from './config.ts';
 import { modelSpec, paramCount, type ModelSpec } from './params.ts';
+import { createTask } from './task.ts';
 
 const FLOAT = 4; // bytes
 
@@ -42,8 +43,9 @@ export function evaluationChunkSize(spec: Pick<ModelSpec, 'input' | 'attention' 
   return Math.max(16, Math.min(1024, Math.floor(2 ** 23 / (sharing * spec.tokens * Math.max(spec.ff, 4 * spec.dModel)))));
 }
 
+/** The model's shapes, as a trial builds them (createTask loads no TensorFlow.js). */
 function specOf(s: Settings): ModelSpec {
-  return isSynthetic(s.task) ? modelSpec(s, { input: 'features', activation: 'relu', classes: 2 }) : modelSpec(s);
+  return modelSpec(s, createTask(s));
 }
 
 /** A training step's floats for one trial. */

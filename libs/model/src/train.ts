@@ -213,7 +213,7 @@ class PackRun {
     this.tasks = pack.map(createTask); // the same shapes; the data may differ (labelTokens)
     this.task = this.tasks[0]!;
     this.spec = modelSpec(this.first, this.task);
-    this.state = pack.map((settings) => ({
+    this.state = pack.map((settings, index) => ({
       settings,
       data: Rng.stream(settings.seed, 'data'),
       dropout: Rng.stream(settings.seed, 'dropout'),
@@ -222,9 +222,8 @@ class PackRun {
       deviceNoise: new DeviceStream(settings.seed, STREAMS.noise),
       metrics: null,
       failed: null,
-      index: 0,
+      index,
     }));
-    this.state.forEach((s, p) => (s.index = p));
     this.evalSets = this.tasks.map((t) => heldOut(t, this.first.evalSize));
     this.withAux = pack.some((s) => s.auxWeight > 0);
     this.lossSum = tf.zeros([this.trials]);

@@ -11,17 +11,13 @@ import { UserError } from '@l2x/errors';
 import { migrations, SCHEMA_VERSION, viewStatements } from './schema.ts';
 import { SQLITE } from './dialect.ts';
 import { SqliteSql, type Sql } from './sql.ts';
+import { isPostgresUrl } from './db-path.ts';
 import { PgSql, type RetryOptions } from './pg-sql.ts';
 
 export type Db = Sql;
 
 /** How long a SQLite statement waits for another process's lock before failing (writers hold locks for ms). */
 export const BUSY_TIMEOUT_MS = 5000;
-
-/** Whether `--db` names a PostgreSQL database rather than a SQLite file. */
-export function isPostgresUrl(location: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(location);
-}
 
 /** The URL without its password, for messages. */
 export function redact(url: string): string {

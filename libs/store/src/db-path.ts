@@ -13,6 +13,11 @@ export const DEFAULT_DB = 'results/results.db';
 /** The environment variable that names the database when `--db` is not given (a path or a postgres:// URL). */
 export const DB_ENV = 'L2X_DB';
 
+/** Whether `--db` names a PostgreSQL database rather than a SQLite file. */
+export function isPostgresUrl(location: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(location);
+}
+
 /**
  * The database a command means: `--db`, else $L2X_DB, else the default. A postgres:// URL as it is; a path the user
  * typed is taken from the folder they typed it in (`cwd`; Nx runs targets from the workspace root, npm and Nx keep
@@ -21,5 +26,5 @@ export const DB_ENV = 'L2X_DB';
 export function resolveDbPath(given: string | undefined, cwd: string, env: NodeJS.ProcessEnv = process.env): string {
   const location = given ?? (env[DB_ENV] || undefined);
   if (location === undefined) return resolve(WORKSPACE_ROOT, DEFAULT_DB);
-  return /^postgres(ql)?:\/\//i.test(location) ? location : resolve(cwd, location);
+  return isPostgresUrl(location) ? location : resolve(cwd, location);
 }

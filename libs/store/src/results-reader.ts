@@ -317,14 +317,5 @@ export class ResultsReader {
   async runs(sweepId: number): Promise<RunRecord[]> {
     return (await this.db.all('SELECT * FROM runs WHERE sweep_id = ? ORDER BY id', [sweepId])).map(runFromRow);
   }
-
-  /** Where each running trial of the sweep runs: its run's host and pid, by trial id. */
-  async runningHosts(sweepId: number): Promise<Map<number, { host: string; pid: number }>> {
-    const rows = await this.db.all<{ id: number; host: string; pid: number }>(
-      `SELECT t.id, r.host, r.pid FROM trials t JOIN runs r ON r.id = t.run_id WHERE t.sweep_id = ? AND t.status = 'running'`,
-      [sweepId],
-    );
-    return new Map(rows.map((row) => [row.id, { host: row.host, pid: row.pid }]));
-  }
 }
 

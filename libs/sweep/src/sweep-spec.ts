@@ -64,7 +64,7 @@ export interface BayesOptions {
   seed: number;
 }
 
-/** `early_terminate:` in W&B's shape. Steps are counted in evaluations (`evalEvery` training steps each). */
+/** `early_terminate:` in W&B's shape. hyperband counts in evaluations (`evalEvery` training steps each); median's nWarmupSteps is in training steps, as Optuna's. */
 export type EarlyTerminate =
   | { type: 'hyperband'; minIter: number; eta: number; strict: boolean }
   | { type: 'median'; nStartupTrials: number; nWarmupSteps: number };

@@ -10,8 +10,9 @@ import { isAbsolute, relative } from 'node:path';
 import type { Command } from 'commander';
 import { UserError, isUserError } from '@l2x/errors';
 import type { Report } from '@l2x/report';
-import { DB_ENV, redact } from '@l2x/store';
-import { DEFAULT_DB, dbLocation, userCwd, userPath } from '../paths.ts';
+import { redact } from '@l2x/store';
+import { dbLocation, userCwd, userPath } from '../paths.ts';
+import { DB_OPTION } from './common.ts';
 
 export interface ReportFlags {
   sweep?: string;
@@ -93,7 +94,7 @@ export function registerReport(program: Command, io: ReportIo = processIo): void
     .command('report')
     .description('tables and plots of a sweep: mean ± 95% CI over seeds per configuration, ranked by the sweep metric')
     .option('--sweep <name>', 'the sweep to report on (its name in the database)')
-    .option('--db <path|url>', `results database: a SQLite file or postgres://USER@HOST:PORT/DATABASE (default: $${DB_ENV}, else ${DEFAULT_DB})`)
+    .option(...DB_OPTION)
     .option('--by <setting>', 'one row per value of this setting instead of per configuration, e.g. tau')
     .option('--format <format>', 'format on stdout: md | csv | json | html (a self-contained page; default: md)')
     .option('--out <dir>', 'folder for index.md and the plots (default: results/reports/<sweep>)')

@@ -4,15 +4,18 @@
  * behind one interface, as Optuna's pruners; `createPruner` builds the one a sweep file's `early_terminate` names.
  */
 import type { EarlyTerminate, MetricGoal } from '../sweep-spec.ts';
+import type { TrialState } from '../trial-state.ts';
 
 /** One trial's curve of the sweep's metric: value at each evaluation step. */
 export interface Curve {
   trialId: number;
-  status: 'queued' | 'running' | 'completed' | 'failed' | 'interrupted' | 'pruned';
+  status: TrialState;
   values: ReadonlyMap<number, number>;
 }
 
 export interface Pruner {
+  /** Whether any trial can stop at this evaluation step (if not, nothing need be read to judge it). */
+  judges(step: number): boolean;
   /** Whether the trial stops now, at this evaluation step (its own value at the step is in its curve). */
   shouldPrune(trialId: number, step: number, curves: readonly Curve[]): boolean;
 }
@@ -38,8 +41,12 @@ export class HyperbandPruner implements Pruner {
     this.rungs = new Set(hyperbandRungs(options.minIter, options.eta, steps, evalEvery));
   }
 
+  judges(step: number): boolean {
+    return this.rungs.has(step);
+  }
+
   shouldPrune(trialId: number, step: number, curves: readonly Curve[]): boolean {
-    if (!this.rungs.has(step)) return false;
+    if (!this.judges(step)) return false;
     const own = curves.find((c) => c.trialId === trialId)?.values.get(step);
     if (own === undefined) return false;
     const values = curves.flatMap((c) => (c.values.has(step) ? [c.values.get(step)!] : []));
@@ -80,8 +87,12 @@ export class MedianPruner implements Pruner {
     private readonly goal: MetricGoal,
   ) {}
 
+  judges(step: number): boolean {
+    return step >= this.options.nWarmupSteps;
+  }
+
   shouldPrune(trialId: number, step: number, curves: readonly Curve[]): boolean {
-    if (step < this.options.nWarmupSteps) return false;
+    if (!this.judges(step)) return false;
     if (curves.filter((c) => c.status === 'completed').length < this.options.nStartupTrials) return false;
     const own = curves.find((c) => c.trialId === trialId);
     if (!own) return false;
