@@ -14,7 +14,7 @@ import type { BackendName, ResolvedBackend } from './config.ts';
 import { registerGradients } from './gradients.ts';
 import { registerKernels } from './kernels.ts';
 import { registerDeviceRandom, registerDeviceRandomWebgpu } from './device-random.ts';
-import { ADAPTER_ENV, NO_WEBGPU_ENV, bindAdapter, deviceLabel, WebgpuUnavailable, type AdapterInfo } from './webgpu.ts';
+import { ADAPTER_ENV, ADAPTER_PCI_ENV, NO_WEBGPU_ENV, bindAdapter, deviceLabel, normalPciBusId, WebgpuUnavailable, type AdapterInfo } from './webgpu.ts';
 
 export type TF = typeof tf;
 
@@ -61,16 +61,23 @@ let loadedPackage: 'tensorflow-gpu' | 'tensorflow' | undefined;
 let cudaSeen = false;
 let adapter: AdapterInfo | undefined;
 
-/** The name of the CUDA device this process sees first (CUDA_VISIBLE_DEVICES), from nvidia-smi. */
+/**
+ * The CUDA device this process sees first (CUDA_VISIBLE_DEVICES), as nvidia-smi names it, with its PCI bus where
+ * the machine has several cards of that name: "NVIDIA H200 (0000:65:00.0)".
+ */
 function cudaDeviceName(): string {
   const visible = (process.env.CUDA_VISIBLE_DEVICES ?? '').split(',')[0]?.trim();
+  const query = (select: string[]) =>
+    execFileSync('nvidia-smi', ['--query-gpu=name,pci.bus_id', '--format=csv,noheader', ...select], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 })
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.split(',').map((cell) => cell.trim()));
   try {
-    const out = execFileSync('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader', ...(visible ? ['-i', visible] : [])], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-      timeout: 5000,
-    });
-    return out.split('\n')[0]!.trim() || 'gpu';
+    const [name, bus] = query(visible ? ['-i', visible] : [])[0] ?? [];
+    if (!name) return 'gpu';
+    const twins = query([]).filter(([other]) => other === name).length; // nvidia-smi ignores CUDA_VISIBLE_DEVICES
+    const pciBusId = twins > 1 && bus ? normalPciBusId(bus) : undefined;
+    return pciBusId ? `${name} (${pciBusId})` : name;
   } catch {
     return 'gpu';
   }
@@ -86,7 +93,7 @@ async function start(backend: ResolvedBackend, explicit: boolean): Promise<strin
       break;
     case 'webgpu':
       if (!explicit && process.env[NO_WEBGPU_ENV]) throw new WebgpuUnavailable(process.env[NO_WEBGPU_ENV]);
-      adapter ??= await bindAdapter({ adapter: process.env[ADAPTER_ENV] || undefined, allowSoftware: explicit });
+      adapter ??= await bindAdapter({ adapter: process.env[ADAPTER_ENV] || undefined, pciBusId: process.env[ADAPTER_PCI_ENV] || undefined, allowSoftware: explicit });
       if (adapter.software && !explicit) throw new WebgpuUnavailable(`only a software WebGPU adapter (${adapter.name}), slower than wasm: ask for it with --backend webgpu`);
       // Imported only now: the package registers its backend at import time, and only if navigator.gpu exists.
       {

@@ -7,10 +7,18 @@
  * Nothing here loads TensorFlow.js; the sweeper uses it to plan workers, the backend loader to start one.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 
 /** Environment variable naming the adapter a worker binds to (a substring of its name, as Dawn matches). */
 export const ADAPTER_ENV = 'L2X_WEBGPU_ADAPTER';
+/**
+ * Environment variable naming the card a worker binds to by its PCI bus ("0000:65:00.0"), where several cards share
+ * one adapter name (eight H200s): Dawn tells adapters apart only by name, so the worker asks Mesa's Vulkan
+ * device-select layer to show it that one card alone (DRI_PRIME=pci-0000_65_00_0!).
+ */
+export const ADAPTER_PCI_ENV = 'L2X_WEBGPU_PCI';
 /**
  * Set by the sweeper for CPU workers when it already listed the adapters and found none `auto` may use: the
  * reason, which `auto` then reports without loading Dawn again in every worker.
@@ -30,12 +38,50 @@ export interface AdapterInfo {
   software: boolean;
   /** The largest storage buffer one binding may hold (bytes): one tensor of a pack must fit in it. */
   maxBindingBytes: number;
+  /** The card's PCI bus ("0000:65:00.0") when the adapter was bound by it (ADAPTER_PCI_ENV). */
+  pciBusId?: string;
 }
 
-/** What a trial's `device` column says for this adapter: "NVIDIA H200", "llvmpipe (software)". */
-export function deviceLabel(adapter: Pick<AdapterInfo, 'name' | 'software'>): string {
-  if (!adapter.software) return adapter.name;
-  return `${adapter.name.split(' (')[0]} (software)`;
+/**
+ * What a trial's `device` column says for this adapter: "NVIDIA H200", "llvmpipe (software)", and the card's PCI
+ * bus where several cards share the name: "NVIDIA H200 (0000:65:00.0)".
+ */
+export function deviceLabel(adapter: Pick<AdapterInfo, 'name' | 'software' | 'pciBusId'>): string {
+  const name = adapter.software ? adapter.name.split(' (')[0]! : adapter.name;
+  const notes = [adapter.software ? 'software' : '', adapter.pciBusId ?? ''].filter(Boolean);
+  return notes.length > 0 ? `${name} (${notes.join(', ')})` : name;
+}
+
+/** A PCI bus address as `lspci -D` writes it ("0000:65:00.0") from nvidia-smi's ("00000000:65:00.0", hex in capitals). */
+export function normalPciBusId(raw: string): string | undefined {
+  const m = /^([0-9a-f]{4,8}):([0-9a-f]{2}):([0-9a-f]{2})\.([0-7])$/i.exec(raw.trim());
+  if (!m) return undefined;
+  return `${m[1]!.slice(-4)}:${m[2]}:${m[3]}.${m[4]}`.toLowerCase();
+}
+
+/** Mesa's device-select tag for a card ("pci-0000_65_00_0"); with "!" the layer shows that card alone. */
+export function driPrimeTag(pciBusId: string): string {
+  return `pci-${pciBusId.replace(/[:.]/g, '_')}`;
+}
+
+/**
+ * Whether Mesa's Vulkan device-select layer (mesa-vulkan-drivers) is where the Vulkan loader looks for implicit
+ * layers and not turned off (NODEVICE_SELECT=1): it is what singles out one of several identical cards.
+ */
+export function hasDeviceSelectLayer(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (process.platform !== 'linux' || env.NODEVICE_SELECT === '1') return false;
+  const home = env.HOME ?? homedir();
+  const configDirs = [env.XDG_CONFIG_HOME ?? join(home, '.config'), ...(env.XDG_CONFIG_DIRS ?? '/etc/xdg').split(':'), '/etc'];
+  const dataDirs = [env.XDG_DATA_HOME ?? join(home, '.local/share'), ...(env.XDG_DATA_DIRS ?? '/usr/local/share:/usr/share').split(':')];
+  const layerDirs = [...configDirs, ...dataDirs].filter(Boolean).map((dir) => join(dir, 'vulkan/implicit_layer.d'));
+  layerDirs.push(...(env.VK_ADD_IMPLICIT_LAYER_PATH ?? '').split(':').filter(Boolean));
+  return layerDirs.some((dir) => {
+    try {
+      return readdirSync(dir).some((file) => file.startsWith('VkLayer_MESA_device_select') && file.endsWith('.json'));
+    } catch {
+      return false;
+    }
+  });
 }
 
 interface DawnModule {
@@ -140,20 +186,38 @@ function ensureRuntimeDir(): void {
 /**
  * Puts `navigator.gpu` in place for TensorFlow.js's webgpu backend, bound to one adapter: the one named by
  * `adapter` (a substring of its name), else the first hardware adapter, else (with `allowSoftware`) a software
- * one. Throws WebgpuUnavailable with what is missing and what installs it.
+ * one. With `pciBusId`, the one card on that bus: Mesa's device-select layer is asked to show this process that
+ * card alone, and it is checked that no other adapter of the name is left. Throws WebgpuUnavailable with what is
+ * missing and what installs it.
  */
-export async function bindAdapter(options: { adapter?: string; allowSoftware: boolean }): Promise<AdapterInfo> {
+export async function bindAdapter(options: { adapter?: string; pciBusId?: string; allowSoftware: boolean }): Promise<AdapterInfo> {
   const { create } = await loadDawn();
+  // Read by the layer when Dawn creates its Vulkan instance, that is at the first listing below.
+  if (options.pciBusId) process.env.DRI_PRIME = `${driPrimeTag(options.pciBusId)}!`;
   const adapters = await listAdapters();
   const wanted = options.adapter
     ? adapters.find((a) => a.name.includes(options.adapter!))
     : (adapters.find((a) => !a.software) ?? (options.allowSoftware ? adapters[0] : undefined));
   if (!wanted) throw new WebgpuUnavailable(whyNoAdapter(adapters, options));
+  if (options.pciBusId) {
+    const same = adapters.filter((a) => a.name === wanted.name).length;
+    if (same !== 1) throw new WebgpuUnavailable(whyNotSingledOut(wanted.name, same, options.pciBusId));
+    wanted.pciBusId = options.pciBusId;
+  }
   const gpu = create([`adapter=${wanted.name}`]);
   // Node 21+ has a global navigator (a getter): define over it rather than assign.
   const current = (globalThis as { navigator?: object }).navigator;
   Object.defineProperty(globalThis, 'navigator', { value: { ...current, gpu }, configurable: true, writable: true });
   return wanted;
+}
+
+/** A card asked for by its PCI bus that the device-select layer did not single out: this worker could bind another. */
+function whyNotSingledOut(name: string, visible: number, pciBusId: string): string {
+  return (
+    `${ADAPTER_PCI_ENV}=${pciBusId}: ${visible} adapters named "${name}" are still visible with DRI_PRIME=${driPrimeTag(pciBusId)}!, ` +
+    `so this worker cannot tell its card from the others; it needs Mesa's Vulkan device-select layer ` +
+    `(mesa-vulkan-drivers; on Debian 12 from bookworm-backports) and NODEVICE_SELECT unset`
+  );
 }
 
 /** Why no adapter fits `options`, naming what installs the missing part. */

@@ -5,13 +5,18 @@
  *
  * Sizes are small: lavapipe runs a step of even this model in a second or so on two cores.
  */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { parseSettings, type Metrics } from '../src/config.ts';
 import { loadBackend } from '../src/backend.ts';
 import { DeviceStream, hashUniform, uniformRows } from '../src/device-random.ts';
 import { trainPack, type PackEvent } from '../src/train.ts';
-import { webgpuForTests } from '../src/webgpu.ts';
+import { REQUIRE_WEBGPU, deviceLabel, driPrimeTag, hasDeviceSelectLayer, normalPciBusId, webgpuForTests } from '../src/webgpu.ts';
 
 const available = await webgpuForTests();
 const small = (over: object = {}) => parseSettings({ ff: 32, batchSize: 32, evalSize: 128, steps: 20, evalEvery: 10, ...over });
@@ -82,4 +87,76 @@ describe.skipIf(!available)('webgpu backend', () => {
     expect(new Set(counts).size).toBe(1);
     expect(tf.memory().numTensors).toBe(before);
   }, 300_000);
+});
+
+describe('cards told apart by PCI bus', () => {
+  it("writes nvidia-smi's bus as lspci does and as Mesa's device-select tag", () => {
+    expect(normalPciBusId('00000000:CA:00.0')).toBe('0000:ca:00.0');
+    expect(normalPciBusId('0001:1b:1f.7')).toBe('0001:1b:1f.7');
+    expect(normalPciBusId('N/A')).toBeUndefined();
+    expect(driPrimeTag('0000:ca:00.0')).toBe('pci-0000_ca_00_0');
+    expect(deviceLabel({ name: 'NVIDIA H200', software: false, pciBusId: '0000:ca:00.0' })).toBe('NVIDIA H200 (0000:ca:00.0)');
+    expect(deviceLabel({ name: 'llvmpipe (LLVM 15.0.6, 256 bits)', software: true, pciBusId: '0000:00:00.0' })).toBe('llvmpipe (software, 0000:00:00.0)');
+  });
+
+  it("finds Mesa's device-select layer where the Vulkan loader looks, and not when NODEVICE_SELECT=1", () => {
+    const root = mkdtempSync(join(tmpdir(), 'l2x-layer-'));
+    const empty = { HOME: root, XDG_CONFIG_DIRS: join(root, 'etc'), XDG_DATA_DIRS: join(root, 'share') };
+    expect(hasDeviceSelectLayer(empty)).toBe(false);
+    mkdirSync(join(root, 'share/vulkan/implicit_layer.d'), { recursive: true });
+    writeFileSync(join(root, 'share/vulkan/implicit_layer.d/VkLayer_MESA_device_select.json'), '{}');
+    expect(hasDeviceSelectLayer(empty)).toBe(true);
+    expect(hasDeviceSelectLayer({ ...empty, NODEVICE_SELECT: '1' })).toBe(false);
+    rmSync(root, { recursive: true });
+  });
+});
+
+/**
+ * Two identical cards, made of lavapipe: its Vulkan driver manifest listed twice gives Dawn two adapters of one
+ * name, as eight H200s do. lavapipe reports PCI bus 0000:00:00.0, which Mesa's device-select layer matches.
+ */
+const lavapipeManifest = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d']
+  .flatMap((dir) => (existsSync(dir) ? readdirSync(dir).map((file) => join(dir, file)) : []))
+  .find((file) => /lvp_icd/.test(file));
+const twinsHere = available && lavapipeManifest !== undefined && hasDeviceSelectLayer();
+if (!twinsHere) {
+  const why = `identical-card tests need lavapipe's manifest and Mesa's device-select layer (mesa-vulkan-drivers ≥ 24)`;
+  if (process.env[REQUIRE_WEBGPU] === '1') throw new Error(`${REQUIRE_WEBGPU}=1 but ${why}`);
+  console.warn(`skipped: ${why}`);
+}
+
+describe.skipIf(!twinsHere)('several cards of one name (lavapipe twins)', () => {
+  const child = fileURLToPath(new URL('./bind-adapter.child.ts', import.meta.url));
+  function inTwins(args: string[], env: Record<string, string> = {}): { names?: string[]; device?: string; visible?: number; error?: string } {
+    const dir = mkdtempSync(join(tmpdir(), 'l2x-twins-'));
+    const manifests = ['a', 'b'].map((x) => join(dir, `lvp_${x}.json`));
+    for (const file of manifests) copyFileSync(lavapipeManifest!, file);
+    try {
+      const out = spawnSync(process.execPath, ['--import', 'tsx', child, ...args], {
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, VK_ICD_FILENAMES: manifests.join(':'), VK_DRIVER_FILES: manifests.join(':'), XDG_RUNTIME_DIR: tmpdir(), ...env },
+      });
+      return JSON.parse(out.stdout.trim().split('\n').pop()!);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  }
+
+  it('Dawn lists both under one name: a name alone cannot choose between them', () => {
+    const { names } = inTwins(['list']);
+    expect(names).toHaveLength(2);
+    expect(names![0]).toBe(names![1]);
+  }, 90_000);
+
+  it('a worker bound by PCI bus sees that card alone and names the bus in its device', () => {
+    expect(inTwins(['bind', 'llvmpipe', '0000:00:00.0'])).toEqual({ device: 'llvmpipe (software, 0000:00:00.0)', visible: 1 });
+  }, 90_000);
+
+  it('refuses to bind when the layer leaves several cards of the name: no bus that matches, or the layer turned off', () => {
+    const wrongBus = inTwins(['bind', 'llvmpipe', '0000:65:00.0']);
+    expect(wrongBus.error).toMatch(/^L2X_WEBGPU_PCI=0000:65:00\.0: 2 adapters named "llvmpipe \(LLVM[^"]*\)" are still visible with DRI_PRIME=pci-0000_65_00_0!.*device-select layer/);
+    const layerOff = inTwins(['bind', 'llvmpipe', '0000:00:00.0'], { NODEVICE_SELECT: '1' });
+    expect(layerOff.error).toMatch(/2 adapters named .* still visible/);
+  }, 90_000);
 });

@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { UserError } from '@l2x/errors';
 import type { BackendName } from '@l2x/model/config';
-import { ADAPTER_ENV, NO_WEBGPU_ENV, deviceLabel, webgpuStatus, whyNoAdapter, type AdapterInfo } from '@l2x/model/webgpu';
+import { ADAPTER_ENV, ADAPTER_PCI_ENV, NO_WEBGPU_ENV, deviceLabel, hasDeviceSelectLayer, normalPciBusId, webgpuStatus, whyNoAdapter, type AdapterInfo } from '@l2x/model/webgpu';
 import type { SweepResources } from '@l2x/sweep';
 
 export interface WorkerSlot {
@@ -28,6 +28,8 @@ export interface ResourcePlan {
   slots: WorkerSlot[];
   /** On GPUs: how much one worker's pack may take, which `pack: auto` fills (jobs.ts); none on CPU workers. */
   packBudget?: PackBudget;
+  /** GPUs found but left out, and why (the plan line says them). */
+  notes: string[];
 }
 
 /** What one GPU worker's pack may take: device memory, and the largest single tensor (WebGPU's binding limit). */
@@ -49,6 +51,8 @@ export interface CudaDevice {
   driver: string;
   /** Its memory in bytes (nvidia-smi's memory.total). */
   memoryBytes: number;
+  /** Its PCI bus ("0000:65:00.0"): what binds a WebGPU worker to it where several cards share a name. */
+  pciBusId?: string;
 }
 
 /** The GPUs of this machine, as each GPU backend sees them. */
@@ -57,6 +61,10 @@ export interface GpuInventory {
   adapters: AdapterInfo[];
   /** Why no WebGPU adapter could be listed (the package or Vulkan missing), when that is so. */
   webgpuProblem?: string;
+  /** CUDA_VISIBLE_DEVICES is set: a scheduler chose `cuda`, and WebGPU workers keep to those cards too. */
+  cudaRestricted?: boolean;
+  /** Mesa's Vulkan device-select layer is installed: it binds a WebGPU worker to one of several identical cards. */
+  deviceSelect?: boolean;
 }
 
 /** A GPU as nvidia-smi lists it. */
@@ -67,12 +75,14 @@ export interface NvidiaSmiRow {
   driver: string;
   /** memory.total, MiB */
   memoryMiB: number;
+  /** pci.bus_id as nvidia-smi writes it ("00000000:65:00.0") */
+  pciBusId: string;
 }
 
 /** nvidia-smi's GPUs; none when it is missing (no driver, no GPU). nvidia-smi ignores CUDA_VISIBLE_DEVICES. */
 function nvidiaSmi(): NvidiaSmiRow[] {
   try {
-    const out = execFileSync('nvidia-smi', ['--query-gpu=index,uuid,name,driver_version,memory.total', '--format=csv,noheader,nounits'], {
+    const out = execFileSync('nvidia-smi', ['--query-gpu=index,uuid,name,driver_version,memory.total,pci.bus_id', '--format=csv,noheader,nounits'], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
       timeout: 5000,
@@ -80,8 +90,8 @@ function nvidiaSmi(): NvidiaSmiRow[] {
     return out
       .split('\n')
       .map((line) => line.split(',').map((cell) => cell.trim()))
-      .filter((cells) => cells.length === 5)
-      .map(([index, uuid, name, driver, memory]) => ({ index: index!, uuid: uuid!, name: name!, driver: driver!, memoryMiB: Number(memory) }));
+      .filter((cells) => cells.length === 6)
+      .map(([index, uuid, name, driver, memory, bus]) => ({ index: index!, uuid: uuid!, name: name!, driver: driver!, memoryMiB: Number(memory), pciBusId: bus! }));
   } catch {
     return [];
   }
@@ -92,7 +102,10 @@ function nvidiaSmi(): NvidiaSmiRow[] {
  * the name the scheduler gave it, so a worker's CUDA_VISIBLE_DEVICES is one entry of the scheduler's own list.
  */
 export function visibleCudaDevices(rows: NvidiaSmiRow[], visible: string | undefined): CudaDevice[] {
-  const device = (id: string, row: NvidiaSmiRow): CudaDevice => ({ id, name: row.name, driver: `NVIDIA ${row.driver}`, memoryBytes: row.memoryMiB * 2 ** 20 });
+  const device = (id: string, row: NvidiaSmiRow): CudaDevice => {
+    const pciBusId = normalPciBusId(row.pciBusId);
+    return { id, name: row.name, driver: `NVIDIA ${row.driver}`, memoryBytes: row.memoryMiB * 2 ** 20, ...(pciBusId && { pciBusId }) };
+  };
   if (visible === undefined) return rows.map((row) => device(row.index, row));
   return visible
     .split(',')
@@ -111,7 +124,13 @@ export function detectCudaDevices(visible = process.env.CUDA_VISIBLE_DEVICES): C
 /** Both kinds of GPU. Listing WebGPU adapters loads Dawn (about a second), never TensorFlow.js. */
 export async function detectGpus(): Promise<GpuInventory> {
   const { adapters, problem } = await webgpuStatus();
-  return { cuda: detectCudaDevices(), adapters, ...(problem ? { webgpuProblem: problem } : {}) };
+  return {
+    cuda: detectCudaDevices(),
+    adapters,
+    ...(problem ? { webgpuProblem: problem } : {}),
+    cudaRestricted: process.env.CUDA_VISIBLE_DEVICES !== undefined,
+    deviceSelect: hasDeviceSelectLayer(),
+  };
 }
 
 function installed(pkg: string): boolean {
@@ -141,45 +160,90 @@ interface Gpu {
   maxTensorBytes: number;
 }
 
+/** CUDA's GPUs, each named with its PCI bus where several visible cards share a name. */
 function cudaGpus(inventory: GpuInventory): Gpu[] {
+  const twins = (name: string) => inventory.cuda.filter((d) => d.name === name).length > 1;
   return inventory.cuda.map((d) => ({
-    label: d.name,
+    label: twins(d.name) && d.pciBusId ? `${d.name} (${d.pciBusId})` : d.name,
     driver: `${d.driver} (cuda)`,
     // The adapter of the same name backs up a worker whose libtensorflow finds no GPU (auto falls through to webgpu).
-    env: { CUDA_VISIBLE_DEVICES: d.id, TF_FORCE_GPU_ALLOW_GROWTH: 'true', [ADAPTER_ENV]: d.name },
+    env: { CUDA_VISIBLE_DEVICES: d.id, TF_FORCE_GPU_ALLOW_GROWTH: 'true', [ADAPTER_ENV]: d.name, ...(twins(d.name) && d.pciBusId && { [ADAPTER_PCI_ENV]: d.pciBusId }) },
     memoryBytes: d.memoryBytes,
     maxTensorBytes: d.memoryBytes, // libtensorflow has no per-tensor limit below the card's memory
   }));
 }
 
-/** An adapter's memory: nvidia-smi's for the card of the same name, else UNKNOWN_GPU_MEMORY. */
-function webgpuGpus(adapters: AdapterInfo[], cuda: CudaDevice[]): Gpu[] {
-  return adapters.map((a) => ({
-    label: deviceLabel(a),
-    driver: `${a.driver} (${a.api})`,
-    env: { [ADAPTER_ENV]: a.name },
-    memoryBytes: cuda.find((d) => d.name === a.name)?.memoryBytes ?? UNKNOWN_GPU_MEMORY,
-    maxTensorBytes: a.maxBindingBytes,
-  }));
+/** GPUs found, and what the plan line should say about those left out. */
+interface GpuChoice {
+  gpus: Gpu[];
+  notes: string[];
+}
+
+/**
+ * WebGPU's GPUs: each adapter by its name, with nvidia-smi's memory for the card of that name (else
+ * UNKNOWN_GPU_MEMORY). Dawn tells adapters apart only by name: where several cards share one (eight H200s), or a
+ * scheduler's CUDA_VISIBLE_DEVICES chose some of them, each card nvidia-smi shows is bound by its PCI bus through
+ * Mesa's device-select layer; without the layer (or without nvidia-smi's buses) only one card of the name is used.
+ */
+function webgpuGpus(inventory: GpuInventory, adapters: AdapterInfo[]): GpuChoice {
+  const choice: GpuChoice = { gpus: [], notes: [] };
+  for (const name of new Set(adapters.map((a) => a.name))) {
+    const adapter = adapters.find((a) => a.name === name)!;
+    const count = adapters.filter((a) => a.name === name).length;
+    const cards = inventory.cuda.filter((d) => d.name === name);
+    const gpu = (card?: CudaDevice, pciBusId?: string): Gpu => ({
+      label: deviceLabel({ ...adapter, ...(pciBusId && { pciBusId }) }),
+      driver: `${adapter.driver} (${adapter.api})`,
+      env: { [ADAPTER_ENV]: name, ...(pciBusId && { [ADAPTER_PCI_ENV]: pciBusId }) },
+      memoryBytes: card?.memoryBytes ?? UNKNOWN_GPU_MEMORY,
+      maxTensorBytes: adapter.maxBindingBytes,
+    });
+    const nvidia = /nvidia/i.test(`${adapter.vendor} ${name}`);
+    const scheduled = inventory.cudaRestricted === true && nvidia;
+    if (count === 1 && (!scheduled || cards.length === 1)) {
+      choice.gpus.push(gpu(cards[0]));
+      continue;
+    }
+    if (scheduled && cards.length === 0) {
+      choice.notes.push(`CUDA_VISIBLE_DEVICES shows no "${name}": its ${count === 1 ? 'adapter is' : `${count} adapters are`} left out`);
+      continue;
+    }
+    const bound = cards.filter((card) => card.pciBusId);
+    if (inventory.deviceSelect && bound.length > 0) {
+      choice.gpus.push(...bound.map((card) => gpu(card, card.pciBusId)));
+      continue;
+    }
+    const why = bound.length === 0 ? 'nvidia-smi gives no PCI bus for them' : "Mesa's Vulkan device-select layer is not installed (apt-get install mesa-vulkan-drivers)";
+    if (scheduled) choice.notes.push(`${count} adapters are named "${name}" and ${why}: none is used, since any could be a card CUDA_VISIBLE_DEVICES does not show`);
+    else {
+      choice.notes.push(`${count} adapters are named "${name}" and ${why}: WebGPU workers use the first one only`);
+      choice.gpus.push(gpu(cards[0]));
+    }
+  }
+  return choice;
 }
 
 /** Which GPUs the backend asked for would use, and the backend the workers are told to start. */
-function gpusFor(backend: BackendName, inventory: GpuInventory): { gpus: Gpu[]; backend: BackendName } {
+function gpusFor(backend: BackendName, inventory: GpuInventory): GpuChoice & { backend: BackendName } {
   switch (backend) {
     case 'tensorflow-gpu':
       if (inventory.cuda.length === 0) throw new UserError('backend tensorflow-gpu: no GPU found (nvidia-smi lists none visible); use --backend auto, webgpu, wasm or cpu');
-      return { gpus: cudaGpus(inventory), backend };
-    case 'webgpu':
+      return { gpus: cudaGpus(inventory), notes: [], backend };
+    case 'webgpu': {
       if (inventory.adapters.length === 0)
         throw new UserError(`backend webgpu: ${inventory.webgpuProblem ?? 'no WebGPU adapter found'}`.split('\n')[0]!);
-      return { gpus: webgpuGpus(inventory.adapters, inventory.cuda), backend };
+      const choice = webgpuGpus(inventory, inventory.adapters);
+      if (choice.gpus.length === 0) throw new UserError(`backend webgpu: no adapter can be used: ${choice.notes.join('; ')}`);
+      return { ...choice, backend };
+    }
     case 'auto': {
-      if (inventory.cuda.length > 0 && installed('@tensorflow/tfjs-node-gpu')) return { gpus: cudaGpus(inventory), backend };
+      if (inventory.cuda.length > 0 && installed('@tensorflow/tfjs-node-gpu')) return { gpus: cudaGpus(inventory), notes: [], backend };
       const hardware = inventory.adapters.filter((a) => !a.software); // software adapters only when asked for by name
-      return hardware.length > 0 ? { gpus: webgpuGpus(hardware, inventory.cuda), backend: 'webgpu' } : { gpus: [], backend };
+      const choice = webgpuGpus(inventory, hardware);
+      return { ...choice, backend: choice.gpus.length > 0 ? 'webgpu' : backend };
     }
     default:
-      return { gpus: [], backend };
+      return { gpus: [], notes: [], backend };
   }
 }
 
@@ -193,7 +257,7 @@ function packBudget(gpus: Gpu[], trialsPerDevice: number): PackBudget {
 
 export function planResources(resources: SweepResources, overrides: { workers?: number; backend?: BackendName } = {}, inventory?: GpuInventory): ResourcePlan {
   const asked = overrides.backend ?? resources.backend;
-  const { gpus, backend } = gpusFor(asked, inventory ?? { cuda: [], adapters: [] });
+  const { gpus, notes, backend } = gpusFor(asked, inventory ?? { cuda: [], adapters: [] });
   if (gpus.length > 0) {
     const indices = resources.devices === 'auto' ? gpus.map((_, i) => i) : resources.devices;
     const missing = indices.filter((d) => d >= gpus.length);
@@ -204,13 +268,14 @@ export function planResources(resources: SweepResources, overrides: { workers?: 
       for (let k = 0; k < resources.trialsPerDevice; k++) slots.push({ index: slots.length, device: gpus[i]!.label, driver: gpus[i]!.driver, env: { ...gpus[i]!.env } });
     const limit = overrides.workers ?? (resources.workers === 'auto' ? slots.length : resources.workers);
     const used = indices.map((i) => gpus[i]!);
-    return { backend, slots: slots.slice(0, limit), packBudget: packBudget(used, resources.trialsPerDevice) };
+    return { backend, slots: slots.slice(0, limit), packBudget: packBudget(used, resources.trialsPerDevice), notes };
   }
   const count = overrides.workers ?? (resources.workers === 'auto' ? autoCpuWorkers() : resources.workers);
   // The adapters were listed already: workers under `auto` skip webgpu with the reason instead of loading Dawn again.
-  const noWebgpu: Record<string, string> = asked === 'auto' && inventory ? { [NO_WEBGPU_ENV]: inventory.webgpuProblem ?? whyNoAdapter(inventory.adapters, { allowSoftware: false }) } : {};
+  const noWebgpu: Record<string, string> = asked === 'auto' && inventory ? { [NO_WEBGPU_ENV]: inventory.webgpuProblem ?? (notes.join('; ') || whyNoAdapter(inventory.adapters, { allowSoftware: false })) } : {};
   return {
     backend,
     slots: Array.from({ length: count }, (_, index) => ({ index, device: null, driver: null, env: { CUDA_VISIBLE_DEVICES: '', ...noWebgpu } })),
+    notes,
   };
 }

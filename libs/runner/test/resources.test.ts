@@ -41,6 +41,61 @@ describe('planResources', () => {
     expect(softwareOnly.slots[0]!.env.L2X_NO_WEBGPU).toMatch(/only a software WebGPU adapter \(llvmpipe\)/);
   });
 
+  describe('several cards of one name (Dawn tells adapters apart only by name)', () => {
+    const h200s = (n: number): GpuInventory['cuda'] =>
+      Array.from({ length: n }, (_, i) => ({ id: String(i), name: 'NVIDIA H200', driver: 'NVIDIA 570.86', memoryBytes: 141 * 2 ** 30, pciBusId: `0000:${(0x18 + 16 * i).toString(16)}:00.0` }));
+    const adapters = (n: number) => Array.from({ length: n }, () => ({ ...adapter('NVIDIA H200'), vendor: 'nvidia' }));
+
+    it('binds each worker to one card by its PCI bus through Mesa\'s device-select layer, and names the bus in its device', () => {
+      const plan = planResources({ ...resources, backend: 'webgpu', trialsPerDevice: 2 }, {}, { cuda: h200s(3), adapters: adapters(3), deviceSelect: true });
+      expect(plan.slots.map((s) => [s.device, s.env.L2X_WEBGPU_ADAPTER, s.env.L2X_WEBGPU_PCI])).toEqual([
+        ['NVIDIA H200 (0000:18:00.0)', 'NVIDIA H200', '0000:18:00.0'],
+        ['NVIDIA H200 (0000:18:00.0)', 'NVIDIA H200', '0000:18:00.0'],
+        ['NVIDIA H200 (0000:28:00.0)', 'NVIDIA H200', '0000:28:00.0'],
+        ['NVIDIA H200 (0000:28:00.0)', 'NVIDIA H200', '0000:28:00.0'],
+        ['NVIDIA H200 (0000:38:00.0)', 'NVIDIA H200', '0000:38:00.0'],
+        ['NVIDIA H200 (0000:38:00.0)', 'NVIDIA H200', '0000:38:00.0'],
+      ]);
+      expect(plan.notes).toEqual([]);
+      // One card of its name needs no binding, and its device is the plain name.
+      const single = planResources({ ...resources, backend: 'webgpu' }, {}, { cuda: h200s(1), adapters: adapters(1), deviceSelect: true });
+      expect(single.slots.map((s) => [s.device, s.env.L2X_WEBGPU_PCI])).toEqual([['NVIDIA H200', undefined]]);
+    });
+
+    it('tensorflow-gpu names each of several identical cards by its bus too, and its webgpu fallback binds the same card', () => {
+      const plan = planResources({ ...resources, backend: 'tensorflow-gpu' }, {}, { cuda: h200s(2), adapters: [] });
+      expect(plan.slots.map((s) => [s.device, s.env.CUDA_VISIBLE_DEVICES, s.env.L2X_WEBGPU_PCI])).toEqual([
+        ['NVIDIA H200 (0000:18:00.0)', '0', '0000:18:00.0'],
+        ['NVIDIA H200 (0000:28:00.0)', '1', '0000:28:00.0'],
+      ]);
+    });
+
+    it("keeps to the cards a scheduler's CUDA_VISIBLE_DEVICES chose, though Vulkan shows them all", () => {
+      const chosen = h200s(8).filter((d) => ['2', '5'].includes(d.id));
+      const plan = planResources(resources, {}, { cuda: chosen, adapters: adapters(8), deviceSelect: true, cudaRestricted: true });
+      expect(plan.backend).toBe('webgpu');
+      expect(plan.slots.map((s) => s.env.L2X_WEBGPU_PCI)).toEqual(['0000:38:00.0', '0000:68:00.0']);
+      // A lone card the scheduler did not give us is left out too, and CPU workers are told why.
+      const hidden = planResources({ ...resources, workers: 1 }, {}, { cuda: [], adapters: adapters(1), deviceSelect: true, cudaRestricted: true });
+      expect(hidden.backend).toBe('auto');
+      expect(hidden.notes).toEqual(['CUDA_VISIBLE_DEVICES shows no "NVIDIA H200": its adapter is left out']);
+      expect(hidden.slots[0]!.env.L2X_NO_WEBGPU).toBe(hidden.notes[0]);
+    });
+
+    it('without the layer: the first card only, saying why; none at all when a scheduler chose the cards', () => {
+      const plan = planResources({ ...resources, backend: 'webgpu' }, {}, { cuda: h200s(2), adapters: adapters(2), deviceSelect: false });
+      expect(plan.slots.map((s) => [s.device, s.env.L2X_WEBGPU_PCI])).toEqual([['NVIDIA H200', undefined]]);
+      expect(plan.notes).toEqual([
+        '2 adapters are named "NVIDIA H200" and Mesa\'s Vulkan device-select layer is not installed (apt-get install mesa-vulkan-drivers): WebGPU workers use the first one only',
+      ]);
+      const noBus = planResources({ ...resources, backend: 'webgpu' }, {}, { cuda: [], adapters: adapters(2), deviceSelect: true });
+      expect(noBus.notes).toEqual(['2 adapters are named "NVIDIA H200" and nvidia-smi gives no PCI bus for them: WebGPU workers use the first one only']);
+      expect(() =>
+        planResources({ ...resources, backend: 'webgpu' }, {}, { cuda: h200s(2).slice(1), adapters: adapters(2), deviceSelect: false, cudaRestricted: true }),
+      ).toThrow(/^backend webgpu: no adapter can be used: 2 adapters are named "NVIDIA H200" and Mesa's Vulkan device-select layer is not installed .*none is used/);
+    });
+  });
+
   it('uses only the devices listed, and --workers caps the slots', () => {
     const plan = planResources({ ...resources, backend: 'tensorflow-gpu', devices: [1] }, { workers: 1 }, { cuda: cuda('A', 'B'), adapters: [] });
     expect(plan.slots.map((s) => [s.device, s.env.CUDA_VISIBLE_DEVICES])).toEqual([['B', '1']]);
@@ -79,7 +134,7 @@ describe('planResources', () => {
 });
 
 describe('visibleCudaDevices', () => {
-  const rows = ['A', 'B', 'C'].map((name, i) => ({ index: String(i), uuid: `GPU-${i}aaa-${name}`, name, driver: '570.86', memoryMiB: 81_559 }));
+  const rows = ['A', 'B', 'C'].map((name, i) => ({ index: String(i), uuid: `GPU-${i}aaa-${name}`, name, driver: '570.86', memoryMiB: 81_559, pciBusId: `00000000:${i ? 'CA' : '1B'}:0${i}.0` }));
 
   it('without CUDA_VISIBLE_DEVICES: every GPU, named by its index', () => {
     expect(visibleCudaDevices(rows, undefined).map((d) => [d.id, d.name, d.driver])).toEqual([
@@ -97,5 +152,10 @@ describe('visibleCudaDevices', () => {
     expect(visibleCudaDevices(rows, 'GPU-1aaa-B').map((d) => [d.id, d.name])).toEqual([['GPU-1aaa-B', 'B']]);
     expect(visibleCudaDevices(rows, '')).toEqual([]);
     expect(visibleCudaDevices(rows, '7')).toEqual([]);
+  });
+
+  it("keeps each card's PCI bus, written as lspci -D writes it (nvidia-smi's 8-digit domain and capitals)", () => {
+    expect(visibleCudaDevices(rows, undefined).map((d) => d.pciBusId)).toEqual(['0000:1b:00.0', '0000:ca:01.0', '0000:ca:02.0']);
+    expect(visibleCudaDevices([{ ...rows[0]!, pciBusId: 'N/A' }], undefined)[0]!.pciBusId).toBeUndefined();
   });
 });

@@ -58,6 +58,8 @@ export async function run(flags: RunFlags, argv: string[]): Promise<number> {
       // On the dashboard, q and Ctrl-C arrive as keys (the terminal is raw): count them as Ctrl-C presses,
       // and keep the screen up while the sweep stops.
       if (event.type === 'planned' && !dashboard) {
+        // GPUs left out are said above the screen, which shows the sweep, not the machine.
+        for (const note of event.plan.notes) process.stdout.write(`note: ${note}\n`);
         // The sweep goes on without a screen when the dashboard cannot start (it says why, once).
         const starting = startDashboard({ dbPath, sweep: sweep.spec.name, onQuit: onSigint, exitOnQuit: false }).catch((error: unknown) => {
           process.stderr.write(`sweeper: no dashboard: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -45,6 +45,7 @@ export function plainOutput(write: (line: string) => void): (event: RunnerEvent)
             `${onWasm ? `, kernels ${event.kernels.label}` : ''}`,
         );
         if (onWasm && event.kernels.note) write(`note: products run on TensorFlow.js's wasm kernels: ${event.kernels.note}`);
+        for (const note of event.plan.notes) write(`note: ${note}`);
         if (event.configChanged) write(`note: ${event.sweep.configPath ?? 'the sweep file'} changed since the sweep's last run; trials already done are kept`);
         break;
       }
