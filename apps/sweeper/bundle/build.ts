@@ -4,6 +4,7 @@
  *
  *   main.js            the CLI (`node dist/sweeper/main.js run --config FILE`, `report`), esbuild-bundled
  *   worker.js          the worker process main.js forks
+ *   list-adapters.js   the child that lists WebGPU adapters for main.js (Dawn's warnings stay out of its screen)
  *   bench-model.js     model:bench;  bench-sweeper.js  sweeper:bench
  *   *.wasm             TensorFlow.js's WebAssembly backend
  *   dist/linux-x64/dawn.node   Dawn (WebGPU), where the webgpu package looks for it beside the bundle
@@ -62,6 +63,7 @@ await build({
   entryPoints: {
     main: join(root, 'apps/sweeper/src/main.ts'),
     worker: join(root, 'libs/runner/src/worker.ts'),
+    'list-adapters': join(root, 'libs/runner/src/list-adapters.ts'),
     'bench-model': join(root, 'libs/model/bench/train-step.bench.ts'),
     'bench-sweeper': join(root, 'apps/sweeper/bench/throughput.bench.ts'),
   },
@@ -70,7 +72,7 @@ await build({
   platform: 'node',
   target: 'node20',
   format: 'esm',
-  splitting: true, // the four entries share one copy of TensorFlow.js and the rest
+  splitting: true, // the entries share one copy of TensorFlow.js and the rest
   chunkNames: '[name]-[hash]', // beside the entries: code that finds files by __dirname finds them in one folder
   banner: { js: banner },
   loader: { '.node': 'copy' },

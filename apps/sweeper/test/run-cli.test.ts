@@ -84,6 +84,17 @@ describe('sweeper run: bad input', () => {
   }, 60_000);
 });
 
+describe('sweeper run: output', () => {
+  it("under backend auto, lists GPUs without Dawn's own lines reaching its output (they stay in the listing's child)", async () => {
+    // On a machine with lavapipe (CI) Dawn writes four "Warning: maxDynamic…" lines to stderr when it lists adapters.
+    const file = sweepFile('listed', `seeds: 1\nparameters: { tau: { values: [0.5] } }\n${tiny.replace('backend: wasm', 'backend: auto')}`);
+    const result = sweeper(['run', '--config', file, '--db', join(dir, 'results.db'), '--no-dashboard']);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^sweep listed: 1 trials.*backend auto/m);
+    expect(`${result.stdout}${result.stderr}`).not.toMatch(/^Warning:/m);
+  }, 60_000);
+});
+
 describe('sweeper run: crashes and readers', () => {
   it('completes every trial exactly once after being killed with SIGKILL mid-sweep', async () => {
     // Trials long enough (~1-2 s each) that the kill lands mid-sweep, right after the first one is done.

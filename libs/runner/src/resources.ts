@@ -6,13 +6,15 @@
  * CUDA_VISIBLE_DEVICES set by a scheduler (Slurm, Kubernetes) is respected: only the GPUs it lists are used,
  * and each worker is given one of its entries, never another GPU.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
+import { promisify } from 'node:util';
 import { UserError } from '@l2x/errors';
 import type { BackendName } from '@l2x/model/config';
-import { ADAPTER_ENV, ADAPTER_PCI_ENV, NO_WEBGPU_ENV, deviceLabel, hasDeviceSelectLayer, normalPciBusId, webgpuStatus, whyNoAdapter, type AdapterInfo } from '@l2x/model/webgpu';
+import { ADAPTER_ENV, ADAPTER_PCI_ENV, NO_WEBGPU_ENV, deviceLabel, hasDeviceSelectLayer, normalPciBusId, whyNoAdapter, type AdapterInfo } from '@l2x/model/webgpu';
 import type { SweepResources } from '@l2x/sweep';
+import { childScript } from './child-script.ts';
 
 export interface WorkerSlot {
   index: number;
@@ -121,9 +123,25 @@ export function detectCudaDevices(visible = process.env.CUDA_VISIBLE_DEVICES): C
   return visibleCudaDevices(nvidiaSmi(), visible);
 }
 
-/** Both kinds of GPU. Listing WebGPU adapters loads Dawn (about a second), never TensorFlow.js. */
+/**
+ * WebGPU's adapters, or why there are none, listed by a child process (list-adapters.ts) that loads Dawn: Dawn's
+ * own warnings on stderr stay out of the sweeper's screen, and a driver that crashes Dawn takes only the child.
+ */
+async function webgpuStatusApart(): Promise<{ adapters: AdapterInfo[]; problem?: string }> {
+  const { script, execArgv } = childScript('list-adapters');
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, [...execArgv, script], { encoding: 'utf8', timeout: 60_000 });
+    return JSON.parse(stdout.trim().split('\n').pop()!) as { adapters: AdapterInfo[]; problem?: string };
+  } catch (error) {
+    const { code, signal, stderr } = error as { code?: number | string; signal?: string; stderr?: string };
+    const last = (stderr ?? '').trim().split('\n').filter((line) => !line.startsWith('Warning:')).pop();
+    return { adapters: [], problem: `listing WebGPU adapters failed (${signal ?? `exit ${code}`})${last ? `: ${last}` : ''}` };
+  }
+}
+
+/** Both kinds of GPU. Listing WebGPU adapters loads Dawn (about a second, in a child process), never TensorFlow.js. */
 export async function detectGpus(): Promise<GpuInventory> {
-  const { adapters, problem } = await webgpuStatus();
+  const { adapters, problem } = await webgpuStatusApart();
   return {
     cuda: detectCudaDevices(),
     adapters,

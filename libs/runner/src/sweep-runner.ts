@@ -11,15 +11,13 @@
  * to take them over, and returns when every trial of the sweep is final.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BackendName } from '@l2x/model/config';
 import { kernelChoiceFromEnv, kernelsLabel, resolveKernels, unavailableReason, type KernelChoice } from '@l2x/native-kernels';
 import { UserError } from '@l2x/errors';
 import type { Lease, ResultsStore, RunEnvironment, SweepRecord, TrialRecord } from '@l2x/store';
 import { expandSweep, parseSweep, type LoadedSweep, type SweepSpec } from '@l2x/sweep';
+import { childScript } from './child-script.ts';
 import { planJobs, type Job } from './jobs.ts';
 import { askNext, judge, sweepPruner } from './search.ts';
 import type { ParentMessage, WorkerMessage } from './protocol.ts';
@@ -97,17 +95,6 @@ export interface RunSummary {
   interrupted: number;
   pruned: number;
   total: number;
-}
-
-/**
- * How a worker process starts. From the sources: worker.ts under tsx's loader (a file URL, whatever folder the
- * sweep was started from). From the bundle (`sweeper:bundle`), where this code sits in main.js: worker.js beside it.
- */
-function workerCommand(): { script: string; execArgv: string[] } {
-  const bundled = fileURLToPath(new URL('./worker.js', import.meta.url));
-  if (existsSync(bundled)) return { script: bundled, execArgv: [] };
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  return { script: fileURLToPath(new URL('./worker.ts', import.meta.url)), execArgv: ['--import', tsx] };
 }
 
 interface Worker {
@@ -638,7 +625,7 @@ class SweepWork {
   }
 
   private spawnWorker(slot: WorkerSlot): void {
-    const { script, execArgv } = workerCommand();
+    const { script, execArgv } = childScript('worker');
     const child = fork(script, [], {
       execArgv,
       env: { ...process.env, ...slot.env },
