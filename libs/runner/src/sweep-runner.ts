@@ -488,7 +488,7 @@ class SweepWork {
     };
     worker.child.send(message);
     // Sent before telling anyone: a listener that stops the sweep now reaches a worker that has the job.
-    for (const t of claimed) this.emit({ type: 'trial-started', trial: await this.store.trial(t.id), worker: worker.slot.index });
+    for (const trial of await this.store.trialsById(claimed.map((t) => t.id))) this.emit({ type: 'trial-started', trial, worker: worker.slot.index });
   }
 
   /** Nothing to claim: wait while trials of the sweep run (here or elsewhere), or let idle workers go when all are final. */

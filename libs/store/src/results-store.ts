@@ -354,4 +354,11 @@ export class ResultsStore extends ResultsReader {
   async trial(trialId: number): Promise<TrialRecord> {
     return trialFromRow((await this.db.get('SELECT * FROM trials WHERE id = ?', [trialId]))!);
   }
+
+  /** Several trials in one read (a GPU pack can hold hundreds), in id order. */
+  async trialsById(trialIds: readonly number[]): Promise<TrialRecord[]> {
+    if (trialIds.length === 0) return [];
+    const rows = await this.db.all(`SELECT * FROM trials WHERE id IN (${trialIds.map(() => '?').join(', ')}) ORDER BY id`, trialIds);
+    return rows.map(trialFromRow);
+  }
 }

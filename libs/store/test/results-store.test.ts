@@ -255,6 +255,11 @@ describe.each(BACKENDS)('ResultsStore (%s)', (_name, create) => {
     await store.interruptTrials([leaseOf(e!.id)]);
     // Points and heartbeats of a finished trial touch nothing.
     expect(await store.recordPoints(leaseOf(a!.id), 5, { loss: 1 })).toBe(false);
+    // A pack's trials read back in one query, in id order, each as `trial` reads it alone.
+    const read = await store.trialsById([e!.id, a!.id, c!.id]);
+    expect(read).toEqual([await store.trial(a!.id), await store.trial(c!.id), await store.trial(e!.id)]);
+    expect(read.map((t) => t.status)).toEqual(['completed', 'failed', 'interrupted']);
+    expect(await store.trialsById([])).toEqual([]);
 
     const stats = async () => Object.fromEntries((await store.configStats(sweep.id, ['tau', 'k'], ['hard_acc', 'soft_acc'])).map((c) => [c.configKey, c]));
     let byConfig = await stats();
