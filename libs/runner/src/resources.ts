@@ -181,11 +181,13 @@ interface Gpu {
 /** CUDA's GPUs, each named with its PCI bus where several visible cards share a name. */
 function cudaGpus(inventory: GpuInventory): Gpu[] {
   const twins = (name: string) => inventory.cuda.filter((d) => d.name === name).length > 1;
+  // The adapter of the card backs up a worker whose libtensorflow finds no GPU (auto falls through to webgpu): by
+  // its bus where a name alone could bind another card (twins, or cards a scheduler did not give).
+  const byBus = (d: CudaDevice): Record<string, string> => (d.pciBusId && (twins(d.name) || inventory.cudaRestricted) ? { [ADAPTER_PCI_ENV]: d.pciBusId } : {});
   return inventory.cuda.map((d) => ({
     label: twins(d.name) && d.pciBusId ? `${d.name} (${d.pciBusId})` : d.name,
     driver: `${d.driver} (cuda)`,
-    // The adapter of the same name backs up a worker whose libtensorflow finds no GPU (auto falls through to webgpu).
-    env: { CUDA_VISIBLE_DEVICES: d.id, TF_FORCE_GPU_ALLOW_GROWTH: 'true', [ADAPTER_ENV]: d.name, ...(twins(d.name) && d.pciBusId && { [ADAPTER_PCI_ENV]: d.pciBusId }) },
+    env: { CUDA_VISIBLE_DEVICES: d.id, TF_FORCE_GPU_ALLOW_GROWTH: 'true', [ADAPTER_ENV]: d.name, ...byBus(d) },
     memoryBytes: d.memoryBytes,
     maxTensorBytes: d.memoryBytes, // libtensorflow has no per-tensor limit below the card's memory
   }));

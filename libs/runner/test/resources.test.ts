@@ -68,6 +68,9 @@ describe('planResources', () => {
         ['NVIDIA H200 (0000:18:00.0)', '0', '0000:18:00.0'],
         ['NVIDIA H200 (0000:28:00.0)', '1', '0000:28:00.0'],
       ]);
+      // One card a scheduler gave: named plainly, but its fallback still binds it by bus (the others share its name).
+      const given = planResources({ ...resources, backend: 'tensorflow-gpu' }, {}, { cuda: h200s(3).slice(2), adapters: [], cudaRestricted: true });
+      expect(given.slots.map((s) => [s.device, s.env.CUDA_VISIBLE_DEVICES, s.env.L2X_WEBGPU_PCI])).toEqual([['NVIDIA H200', '2', '0000:38:00.0']]);
     });
 
     it("keeps to the cards a scheduler's CUDA_VISIBLE_DEVICES chose, though Vulkan shows them all", () => {
