@@ -66,4 +66,13 @@ describe('sweeper bundle', () => {
       await reader.close();
     }
   });
+
+  it('lists the WebGPU adapters from its own child (Dawn beside the bundle), one JSON line', () => {
+    const result = spawnSync(process.execPath, [join(bundle, 'list-adapters.js')], { cwd: dir, encoding: 'utf8', env: { ...process.env, XDG_RUNTIME_DIR: tmpdir() } });
+    expect(result.status, result.stderr).toBe(0);
+    const listing = JSON.parse(result.stdout.trim()) as { adapters: { name: string }[]; problem?: string };
+    // Where the webgpu tests must run (CI, lavapipe), Dawn must have found an adapter; elsewhere a reason stands in.
+    if (process.env.L2X_REQUIRE_WEBGPU === '1') expect(listing.adapters.length, listing.problem).toBeGreaterThan(0);
+    else expect(listing.adapters.length > 0 || (listing.problem ?? '').length > 0).toBe(true);
+  });
 });

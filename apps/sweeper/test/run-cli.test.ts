@@ -92,6 +92,9 @@ describe('sweeper run: output', () => {
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^sweep listed: 1 trials.*backend auto/m);
     expect(`${result.stdout}${result.stderr}`).not.toMatch(/^Warning:/m);
+    // …and the listing worked: where the webgpu tests must run (CI, lavapipe) the reason auto passed over webgpu names the adapter.
+    expect(result.stdout).not.toMatch(/listing WebGPU adapters failed/);
+    if (process.env.L2X_REQUIRE_WEBGPU === '1') expect(result.stdout).toMatch(/not loaded: webgpu: only a software WebGPU adapter \(llvmpipe/);
   }, 60_000);
 });
 

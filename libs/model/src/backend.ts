@@ -62,22 +62,20 @@ let cudaSeen = false;
 let adapter: AdapterInfo | undefined;
 
 /**
- * The CUDA device this process sees first (CUDA_VISIBLE_DEVICES), as nvidia-smi names it, with its PCI bus where
- * the machine has several cards of that name: "NVIDIA H200 (0000:65:00.0)".
+ * The CUDA device this process sees first (CUDA_VISIBLE_DEVICES), as nvidia-smi names it, with the PCI bus the
+ * sweeper gave where the machine has several cards of that name: "NVIDIA H200 (0000:65:00.0)".
  */
 function cudaDeviceName(): string {
   const visible = (process.env.CUDA_VISIBLE_DEVICES ?? '').split(',')[0]?.trim();
-  const query = (select: string[]) =>
-    execFileSync('nvidia-smi', ['--query-gpu=name,pci.bus_id', '--format=csv,noheader', ...select], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 })
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => line.split(',').map((cell) => cell.trim()));
   try {
-    const [name, bus] = query(visible ? ['-i', visible] : [])[0] ?? [];
-    if (!name) return 'gpu';
-    const twins = query([]).filter(([other]) => other === name).length; // nvidia-smi ignores CUDA_VISIBLE_DEVICES
-    const pciBusId = twins > 1 && bus ? normalPciBusId(bus) : undefined;
-    return pciBusId ? `${name} (${pciBusId})` : name;
+    const out = execFileSync('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader', ...(visible ? ['-i', visible] : [])], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 5000,
+    });
+    const name = out.split('\n')[0]!.trim();
+    const pciBusId = normalPciBusId(process.env[ADAPTER_PCI_ENV] ?? '');
+    return name ? deviceLabel({ name, software: false, ...(pciBusId && { pciBusId }) }) : 'gpu';
   } catch {
     return 'gpu';
   }

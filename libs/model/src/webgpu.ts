@@ -7,9 +7,7 @@
  * Nothing here loads TensorFlow.js; the sweeper uses it to plan workers, the backend loader to start one.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 
 /** Environment variable naming the adapter a worker binds to (a substring of its name, as Dawn matches). */
 export const ADAPTER_ENV = 'L2X_WEBGPU_ADAPTER';
@@ -52,11 +50,17 @@ export function deviceLabel(adapter: Pick<AdapterInfo, 'name' | 'software' | 'pc
   return notes.length > 0 ? `${name} (${notes.join(', ')})` : name;
 }
 
-/** A PCI bus address as `lspci -D` writes it ("0000:65:00.0") from nvidia-smi's ("00000000:65:00.0", hex in capitals). */
+/**
+ * A PCI bus address as `lspci -D` writes it ("0000:65:00.0"), from nvidia-smi's ("00000000:65:00.0", hex in
+ * capitals) or that form itself; undefined for anything else, and for a domain above ffff, which Mesa's
+ * device-select tag cannot name.
+ */
 export function normalPciBusId(raw: string): string | undefined {
   const m = /^([0-9a-f]{4,8}):([0-9a-f]{2}):([0-9a-f]{2})\.([0-7])$/i.exec(raw.trim());
   if (!m) return undefined;
-  return `${m[1]!.slice(-4)}:${m[2]}:${m[3]}.${m[4]}`.toLowerCase();
+  const domain = parseInt(m[1]!, 16);
+  if (domain > 0xffff) return undefined;
+  return `${domain.toString(16).padStart(4, '0')}:${m[2]}:${m[3]}.${m[4]}`.toLowerCase();
 }
 
 /** Mesa's device-select tag for a card ("pci-0000_65_00_0"); with "!" the layer shows that card alone. */
@@ -64,24 +68,39 @@ export function driPrimeTag(pciBusId: string): string {
   return `pci-${pciBusId.replace(/[:.]/g, '_')}`;
 }
 
+/** What singles out one of several identical cards, for the messages that need it. */
+export const INSTALL_DEVICE_SELECT =
+  "Mesa's Vulkan device-select layer, new enough for DRI_PRIME=pci-…! (mesa-vulkan-drivers; tested with 25.0.7, from bookworm-backports on Debian 12), with NODEVICE_SELECT unset";
+
 /**
- * Whether Mesa's Vulkan device-select layer (mesa-vulkan-drivers) is where the Vulkan loader looks for implicit
- * layers and not turned off (NODEVICE_SELECT=1): it is what singles out one of several identical cards.
+ * From now on this process's Vulkan instances show only the card on `pciBusId`, through Mesa's device-select layer
+ * (DRI_PRIME=pci-…!; the layer's own selectors, which it reads first, are cleared). Dawn reads it at each `create`.
+ * Returns what puts the environment back.
  */
-export function hasDeviceSelectLayer(env: NodeJS.ProcessEnv = process.env): boolean {
-  if (process.platform !== 'linux' || env.NODEVICE_SELECT === '1') return false;
-  const home = env.HOME ?? homedir();
-  const configDirs = [env.XDG_CONFIG_HOME ?? join(home, '.config'), ...(env.XDG_CONFIG_DIRS ?? '/etc/xdg').split(':'), '/etc'];
-  const dataDirs = [env.XDG_DATA_HOME ?? join(home, '.local/share'), ...(env.XDG_DATA_DIRS ?? '/usr/local/share:/usr/share').split(':')];
-  const layerDirs = [...configDirs, ...dataDirs].filter(Boolean).map((dir) => join(dir, 'vulkan/implicit_layer.d'));
-  layerDirs.push(...(env.VK_ADD_IMPLICIT_LAYER_PATH ?? '').split(':').filter(Boolean));
-  return layerDirs.some((dir) => {
-    try {
-      return readdirSync(dir).some((file) => file.startsWith('VkLayer_MESA_device_select') && file.endsWith('.json'));
-    } catch {
-      return false;
-    }
-  });
+function showOnlyCard(pciBusId: string): () => void {
+  const names = ['DRI_PRIME', 'MESA_VK_DEVICE_SELECT', 'MESA_VK_DEVICE_SELECT_FORCE_DEFAULT_DEVICE'] as const;
+  const saved = names.map((name) => process.env[name]);
+  for (const name of names) delete process.env[name];
+  process.env.DRI_PRIME = `${driPrimeTag(pciBusId)}!`;
+  return () =>
+    names.forEach((name, i) => {
+      if (saved[i] === undefined) delete process.env[name];
+      else process.env[name] = saved[i];
+    });
+}
+
+/**
+ * Whether the device-select layer shows this process the card on `pciBusId` alone when asked: the layer installed,
+ * new enough for "!", not turned off, and the bus one that Vulkan shows. The sweeper asks before it binds workers
+ * to several cards of one name by their buses.
+ */
+export async function singlesOutCard(pciBusId: string): Promise<boolean> {
+  const restore = showOnlyCard(pciBusId);
+  try {
+    return (await adapterNames()).filter((a) => a.api === 'vulkan').length === 1;
+  } finally {
+    restore();
+  }
 }
 
 interface DawnModule {
@@ -146,19 +165,24 @@ function isSoftware(info: DawnAdapter['info'], name: string): boolean {
  */
 export async function listAdapters(): Promise<AdapterInfo[]> {
   const { create } = await loadDawn();
-  ensureRuntimeDir();
-  let names: { api: string; name: string }[] = [];
-  try {
-    await create(['adapter=\u0001no such adapter']).requestAdapter();
-  } catch (error) {
-    names = [...firstMessage(error).matchAll(/\* backend: '([^']*)', name: '([^']*)'/g)].map((m) => ({ api: m[1]!, name: m[2]! }));
-  }
   const adapters: AdapterInfo[] = [];
-  for (const { api, name } of names) {
+  for (const { api, name } of await adapterNames()) {
     const adapter = await create([`adapter=${name}`]).requestAdapter({ powerPreference: 'high-performance' });
     if (adapter) adapters.push(describeAdapter(adapter, name, api));
   }
   return adapters;
+}
+
+/** Each adapter's backend and name, from the list Dawn gives when asked for an adapter that does not exist. */
+async function adapterNames(): Promise<{ api: string; name: string }[]> {
+  const { create } = await loadDawn();
+  ensureRuntimeDir();
+  try {
+    await create(['adapter=\u0001no such adapter']).requestAdapter();
+    return [];
+  } catch (error) {
+    return [...firstMessage(error).matchAll(/\* backend: '([^']*)', name: '([^']*)'/g)].map((m) => ({ api: m[1]!, name: m[2]! }));
+  }
 }
 
 function firstMessage(error: unknown): string {
@@ -192,18 +216,16 @@ function ensureRuntimeDir(): void {
  */
 export async function bindAdapter(options: { adapter?: string; pciBusId?: string; allowSoftware: boolean }): Promise<AdapterInfo> {
   const { create } = await loadDawn();
-  // Read by the layer when Dawn creates its Vulkan instance, that is at the first listing below.
-  if (options.pciBusId) process.env.DRI_PRIME = `${driPrimeTag(options.pciBusId)}!`;
-  const adapters = await listAdapters();
+  const pciBusId = options.pciBusId === undefined ? undefined : checkedBus(options.pciBusId);
+  if (pciBusId) showOnlyCard(pciBusId); // for good: every later instance of this worker is on that card
+  // A layer that matched shows one Vulkan adapter in all; one that did not, all of them (lavapipe too, where installed).
+  const adapters = pciBusId ? (await listAdapters()).filter((a) => a.api === 'vulkan') : await listAdapters();
+  if (pciBusId && adapters.length !== 1) throw new WebgpuUnavailable(whyNotSingledOut(adapters.length, pciBusId));
   const wanted = options.adapter
     ? adapters.find((a) => a.name.includes(options.adapter!))
     : (adapters.find((a) => !a.software) ?? (options.allowSoftware ? adapters[0] : undefined));
   if (!wanted) throw new WebgpuUnavailable(whyNoAdapter(adapters, options));
-  if (options.pciBusId) {
-    const same = adapters.filter((a) => a.name === wanted.name).length;
-    if (same !== 1) throw new WebgpuUnavailable(whyNotSingledOut(wanted.name, same, options.pciBusId));
-    wanted.pciBusId = options.pciBusId;
-  }
+  if (pciBusId) wanted.pciBusId = pciBusId;
   const gpu = create([`adapter=${wanted.name}`]);
   // Node 21+ has a global navigator (a getter): define over it rather than assign.
   const current = (globalThis as { navigator?: object }).navigator;
@@ -211,12 +233,18 @@ export async function bindAdapter(options: { adapter?: string; pciBusId?: string
   return wanted;
 }
 
+/** ADAPTER_PCI_ENV's value as a bus address, or one line naming the variable, the bad value and the form wanted. */
+function checkedBus(raw: string): string {
+  const bus = normalPciBusId(raw);
+  if (!bus) throw new WebgpuUnavailable(`${ADAPTER_PCI_ENV}: got "${raw}"; must be a PCI bus address DDDD:BB:DD.F as \`lspci -D\` writes it, e.g. 0000:65:00.0`);
+  return bus;
+}
+
 /** A card asked for by its PCI bus that the device-select layer did not single out: this worker could bind another. */
-function whyNotSingledOut(name: string, visible: number, pciBusId: string): string {
+function whyNotSingledOut(visible: number, pciBusId: string): string {
   return (
-    `${ADAPTER_PCI_ENV}=${pciBusId}: ${visible} adapters named "${name}" are still visible with DRI_PRIME=${driPrimeTag(pciBusId)}!, ` +
-    `so this worker cannot tell its card from the others; it needs Mesa's Vulkan device-select layer ` +
-    `(mesa-vulkan-drivers; on Debian 12 from bookworm-backports) and NODEVICE_SELECT unset`
+    `${ADAPTER_PCI_ENV}=${pciBusId}: ${visible} Vulkan adapters are visible with DRI_PRIME=${driPrimeTag(pciBusId)}!, not the one card on that bus, ` +
+    `so this worker cannot tell its card from the others; it needs ${INSTALL_DEVICE_SELECT}`
   );
 }
 

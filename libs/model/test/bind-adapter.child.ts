@@ -4,12 +4,14 @@
  * outcome as one JSON line on stdout.
  *   bind-adapter.child.ts list
  *   bind-adapter.child.ts bind <name> <pci bus>
+ *   bind-adapter.child.ts probe <pci bus>
  */
-import { bindAdapter, deviceLabel, listAdapters } from '../src/webgpu.ts';
+import { bindAdapter, deviceLabel, listAdapters, singlesOutCard } from '../src/webgpu.ts';
 
 const [mode, name, pciBusId] = process.argv.slice(2);
 try {
   if (mode === 'list') console.log(JSON.stringify({ names: (await listAdapters()).map((a) => a.name) }));
+  else if (mode === 'probe') console.log(JSON.stringify({ singledOut: await singlesOutCard(name!), after: (await listAdapters()).length }));
   else {
     const adapter = await bindAdapter({ adapter: name, pciBusId, allowSoftware: true });
     console.log(JSON.stringify({ device: deviceLabel(adapter), visible: (await listAdapters()).length }));

@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { UserError } from '@l2x/errors';
 import type { BackendName } from '@l2x/model/config';
-import { ADAPTER_ENV, ADAPTER_PCI_ENV, NO_WEBGPU_ENV, deviceLabel, hasDeviceSelectLayer, normalPciBusId, whyNoAdapter, type AdapterInfo } from '@l2x/model/webgpu';
+import { ADAPTER_ENV, ADAPTER_PCI_ENV, INSTALL_DEVICE_SELECT, NO_WEBGPU_ENV, deviceLabel, normalPciBusId, whyNoAdapter, type AdapterInfo } from '@l2x/model/webgpu';
 import type { SweepResources } from '@l2x/sweep';
 import { childScript } from './child-script.ts';
 
@@ -65,7 +65,12 @@ export interface GpuInventory {
   webgpuProblem?: string;
   /** CUDA_VISIBLE_DEVICES is set: a scheduler chose `cuda`, and WebGPU workers keep to those cards too. */
   cudaRestricted?: boolean;
-  /** Mesa's Vulkan device-select layer is installed: it binds a WebGPU worker to one of several identical cards. */
+  /** Every card nvidia-smi lists, by name, whatever CUDA_VISIBLE_DEVICES shows; empty without nvidia-smi. */
+  nvidiaSmiNames?: string[];
+  /**
+   * Mesa's Vulkan device-select layer was seen to show a process one card alone by its PCI bus (list-adapters.ts
+   * tries it where several adapters share a name): what binds a WebGPU worker to one of several identical cards.
+   */
   deviceSelect?: boolean;
 }
 
@@ -119,35 +124,55 @@ export function visibleCudaDevices(rows: NvidiaSmiRow[], visible: string | undef
     });
 }
 
-export function detectCudaDevices(visible = process.env.CUDA_VISIBLE_DEVICES): CudaDevice[] {
-  return visibleCudaDevices(nvidiaSmi(), visible);
+/** Set for the adapter-listing child: a card's PCI bus to try Mesa's device-select layer on, where adapters share a name. */
+export const PROBE_PCI_ENV = 'L2X_PROBE_PCI';
+/** How long listing the adapters may take (Dawn starts every driver's instance; a few seconds on a busy node). */
+const LIST_TIMEOUT_MS = 60_000;
+
+/** What the adapter-listing child reports (list-adapters.ts). */
+export interface AdapterListing {
+  adapters: AdapterInfo[];
+  problem?: string;
+  /** Whether the device-select layer showed the probed card alone; absent when nothing was probed. */
+  singledOut?: boolean;
 }
 
 /**
  * WebGPU's adapters, or why there are none, listed by a child process (list-adapters.ts) that loads Dawn: Dawn's
  * own warnings on stderr stay out of the sweeper's screen, and a driver that crashes Dawn takes only the child.
  */
-async function webgpuStatusApart(): Promise<{ adapters: AdapterInfo[]; problem?: string }> {
+async function listAdaptersApart(probePciBusId: string | undefined): Promise<AdapterListing> {
   const { script, execArgv } = childScript('list-adapters');
+  const env = { ...process.env, ...(probePciBusId && { [PROBE_PCI_ENV]: probePciBusId }) };
+  let stdout: string;
   try {
-    const { stdout } = await promisify(execFile)(process.execPath, [...execArgv, script], { encoding: 'utf8', timeout: 60_000 });
-    return JSON.parse(stdout.trim().split('\n').pop()!) as { adapters: AdapterInfo[]; problem?: string };
+    ({ stdout } = await promisify(execFile)(process.execPath, [...execArgv, script], { encoding: 'utf8', env, timeout: LIST_TIMEOUT_MS, maxBuffer: 64 * 2 ** 20 }));
   } catch (error) {
-    const { code, signal, stderr } = error as { code?: number | string; signal?: string; stderr?: string };
+    const { killed, code, signal, stderr } = error as { killed?: boolean; code?: number | string; signal?: string; stderr?: string };
+    const how = killed ? `took over ${LIST_TIMEOUT_MS / 1000} s` : signal ? `killed by ${signal}` : `exit ${code}`;
     const last = (stderr ?? '').trim().split('\n').filter((line) => !line.startsWith('Warning:')).pop();
-    return { adapters: [], problem: `listing WebGPU adapters failed (${signal ?? `exit ${code}`})${last ? `: ${last}` : ''}` };
+    return { adapters: [], problem: `listing WebGPU adapters failed (${how})${last ? `: ${last}` : ''}` };
+  }
+  const result = stdout.trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(result) as AdapterListing;
+  } catch {
+    return { adapters: [], problem: `listing WebGPU adapters printed no result (its last line: "${result.slice(0, 120)}")` };
   }
 }
 
 /** Both kinds of GPU. Listing WebGPU adapters loads Dawn (about a second, in a child process), never TensorFlow.js. */
 export async function detectGpus(): Promise<GpuInventory> {
-  const { adapters, problem } = await webgpuStatusApart();
+  const rows = nvidiaSmi();
+  const cuda = visibleCudaDevices(rows, process.env.CUDA_VISIBLE_DEVICES);
+  const { adapters, problem, singledOut } = await listAdaptersApart(cuda.find((d) => d.pciBusId)?.pciBusId);
   return {
-    cuda: detectCudaDevices(),
+    cuda,
     adapters,
     ...(problem ? { webgpuProblem: problem } : {}),
     cudaRestricted: process.env.CUDA_VISIBLE_DEVICES !== undefined,
-    deviceSelect: hasDeviceSelectLayer(),
+    nvidiaSmiNames: rows.map((row) => row.name),
+    deviceSelect: singledOut === true,
   };
 }
 
@@ -178,19 +203,27 @@ interface Gpu {
   maxTensorBytes: number;
 }
 
-/** CUDA's GPUs, each named with its PCI bus where several visible cards share a name. */
+/** The names of all the cards nvidia-smi lists, whatever CUDA_VISIBLE_DEVICES shows (the visible ones when unknown). */
+function allCardNames(inventory: GpuInventory): string[] {
+  return inventory.nvidiaSmiNames ?? inventory.cuda.map((d) => d.name);
+}
+
+/**
+ * CUDA's GPUs. Where the machine has several cards of a name, a card is named by its PCI bus, and the webgpu
+ * backend that backs up its worker (when libtensorflow finds no GPU, `auto` falls through) is bound to it by bus.
+ */
 function cudaGpus(inventory: GpuInventory): Gpu[] {
-  const twins = (name: string) => inventory.cuda.filter((d) => d.name === name).length > 1;
-  // The adapter of the card backs up a worker whose libtensorflow finds no GPU (auto falls through to webgpu): by
-  // its bus where a name alone could bind another card (twins, or cards a scheduler did not give).
-  const byBus = (d: CudaDevice): Record<string, string> => (d.pciBusId && (twins(d.name) || inventory.cudaRestricted) ? { [ADAPTER_PCI_ENV]: d.pciBusId } : {});
-  return inventory.cuda.map((d) => ({
-    label: twins(d.name) && d.pciBusId ? `${d.name} (${d.pciBusId})` : d.name,
-    driver: `${d.driver} (cuda)`,
-    env: { CUDA_VISIBLE_DEVICES: d.id, TF_FORCE_GPU_ALLOW_GROWTH: 'true', [ADAPTER_ENV]: d.name, ...byBus(d) },
-    memoryBytes: d.memoryBytes,
-    maxTensorBytes: d.memoryBytes, // libtensorflow has no per-tensor limit below the card's memory
-  }));
+  const names = allCardNames(inventory);
+  return inventory.cuda.map((d) => {
+    const pciBusId = names.filter((name) => name === d.name).length > 1 ? d.pciBusId : undefined;
+    return {
+      label: deviceLabel({ name: d.name, software: false, ...(pciBusId && { pciBusId }) }),
+      driver: `${d.driver} (cuda)`,
+      env: { CUDA_VISIBLE_DEVICES: d.id, TF_FORCE_GPU_ALLOW_GROWTH: 'true', [ADAPTER_ENV]: d.name, ...(pciBusId && { [ADAPTER_PCI_ENV]: pciBusId }) },
+      memoryBytes: d.memoryBytes,
+      maxTensorBytes: d.memoryBytes, // libtensorflow has no per-tensor limit below the card's memory
+    };
+  });
 }
 
 /** GPUs found, and what the plan line should say about those left out. */
@@ -200,47 +233,55 @@ interface GpuChoice {
 }
 
 /**
- * WebGPU's GPUs: each adapter by its name, with nvidia-smi's memory for the card of that name (else
- * UNKNOWN_GPU_MEMORY). Dawn tells adapters apart only by name: where several cards share one (eight H200s), or a
- * scheduler's CUDA_VISIBLE_DEVICES chose some of them, each card nvidia-smi shows is bound by its PCI bus through
- * Mesa's device-select layer; without the layer (or without nvidia-smi's buses) only one card of the name is used.
+ * WebGPU's GPUs, in Dawn's order: each adapter by its name, with nvidia-smi's memory for the card of that name
+ * (else UNKNOWN_GPU_MEMORY). Dawn tells adapters apart only by name: where several cards share one (eight H200s),
+ * each card is bound by its PCI bus through Mesa's device-select layer, when nvidia-smi gives the buses and the
+ * layer was seen to single out a card; else only the first of them is used, or none under a scheduler's
+ * CUDA_VISIBLE_DEVICES (the first could be a card it did not give).
  */
 function webgpuGpus(inventory: GpuInventory, adapters: AdapterInfo[]): GpuChoice {
-  const choice: GpuChoice = { gpus: [], notes: [] };
+  const notes: string[] = [];
+  const byName = new Map<string, Gpu[]>();
   for (const name of new Set(adapters.map((a) => a.name))) {
-    const adapter = adapters.find((a) => a.name === name)!;
-    const count = adapters.filter((a) => a.name === name).length;
-    const cards = inventory.cuda.filter((d) => d.name === name);
-    const gpu = (card?: CudaDevice, pciBusId?: string): Gpu => ({
-      label: deviceLabel({ ...adapter, ...(pciBusId && { pciBusId }) }),
-      driver: `${adapter.driver} (${adapter.api})`,
-      env: { [ADAPTER_ENV]: name, ...(pciBusId && { [ADAPTER_PCI_ENV]: pciBusId }) },
-      memoryBytes: card?.memoryBytes ?? UNKNOWN_GPU_MEMORY,
-      maxTensorBytes: adapter.maxBindingBytes,
-    });
-    const nvidia = /nvidia/i.test(`${adapter.vendor} ${name}`);
-    const scheduled = inventory.cudaRestricted === true && nvidia;
-    if (count === 1 && (!scheduled || cards.length === 1)) {
-      choice.gpus.push(gpu(cards[0]));
-      continue;
-    }
-    if (scheduled && cards.length === 0) {
-      choice.notes.push(`CUDA_VISIBLE_DEVICES shows no "${name}": its ${count === 1 ? 'adapter is' : `${count} adapters are`} left out`);
-      continue;
-    }
-    const bound = cards.filter((card) => card.pciBusId);
-    if (inventory.deviceSelect && bound.length > 0) {
-      choice.gpus.push(...bound.map((card) => gpu(card, card.pciBusId)));
-      continue;
-    }
-    const why = bound.length === 0 ? 'nvidia-smi gives no PCI bus for them' : "Mesa's Vulkan device-select layer is not installed (apt-get install mesa-vulkan-drivers)";
-    if (scheduled) choice.notes.push(`${count} adapters are named "${name}" and ${why}: none is used, since any could be a card CUDA_VISIBLE_DEVICES does not show`);
-    else {
-      choice.notes.push(`${count} adapters are named "${name}" and ${why}: WebGPU workers use the first one only`);
-      choice.gpus.push(gpu(cards[0]));
-    }
+    const { gpus, note } = gpusNamed(inventory, adapters.filter((a) => a.name === name));
+    byName.set(name, gpus);
+    if (note) notes.push(note);
   }
-  return choice;
+  // Each adapter takes the next GPU of its name: `resources.devices` positions follow Dawn's list.
+  const gpus = adapters.flatMap((a) => byName.get(a.name)!.splice(0, 1));
+  return { gpus, notes };
+}
+
+/** The GPUs behind the adapters of one name (one, or several identical cards), and why some are left out. */
+function gpusNamed(inventory: GpuInventory, same: AdapterInfo[]): { gpus: Gpu[]; note?: string } {
+  const adapter = same[0]!;
+  const { name } = adapter;
+  const cards = inventory.cuda.filter((d) => d.name === name);
+  const gpu = (card?: CudaDevice, pciBusId?: string): Gpu => ({
+    label: deviceLabel({ ...adapter, ...(pciBusId && { pciBusId }) }),
+    driver: `${adapter.driver} (${adapter.api})`,
+    env: { [ADAPTER_ENV]: name, ...(pciBusId && { [ADAPTER_PCI_ENV]: pciBusId }) },
+    memoryBytes: card?.memoryBytes ?? UNKNOWN_GPU_MEMORY,
+    maxTensorBytes: adapter.maxBindingBytes,
+  });
+  // A scheduler's CUDA_VISIBLE_DEVICES rules an NVIDIA card only where nvidia-smi can say which cards it shows.
+  const scheduled = inventory.cudaRestricted === true && allCardNames(inventory).length > 0 && /nvidia/i.test(`${adapter.vendor} ${name}`);
+  if (scheduled && cards.length === 0) return { gpus: [], note: `CUDA_VISIBLE_DEVICES shows no "${name}": its ${same.length === 1 ? 'adapter is' : `${same.length} adapters are`} left out` };
+  if (same.length === 1 && cards.length <= 1) return { gpus: [gpu(cards[0])] };
+  const problem =
+    cards.length === 0
+      ? 'nvidia-smi lists none of them, so their PCI buses are unknown (it knows only NVIDIA cards)'
+      : cards.some((card) => !card.pciBusId)
+        ? 'nvidia-smi gives no PCI bus for some of them'
+        : cards.length > same.length
+          ? `nvidia-smi lists ${cards.length} of them and Vulkan ${same.length}`
+          : !inventory.deviceSelect
+            ? `nothing here shows a process one of them alone; that needs ${INSTALL_DEVICE_SELECT}`
+            : undefined;
+  if (!problem) return { gpus: cards.map((card) => gpu(card, card.pciBusId)) };
+  const several = `${Math.max(same.length, cards.length)} cards are named "${name}" and ${problem}`;
+  if (scheduled) return { gpus: [], note: `${several}: none is used, since any could be a card CUDA_VISIBLE_DEVICES does not show` };
+  return { gpus: [gpu(cards[0])], note: `${several}: WebGPU workers use the first one only` };
 }
 
 /** Which GPUs the backend asked for would use, and the backend the workers are told to start. */
@@ -253,7 +294,7 @@ function gpusFor(backend: BackendName, inventory: GpuInventory): GpuChoice & { b
       if (inventory.adapters.length === 0)
         throw new UserError(`backend webgpu: ${inventory.webgpuProblem ?? 'no WebGPU adapter found'}`.split('\n')[0]!);
       const choice = webgpuGpus(inventory, inventory.adapters);
-      if (choice.gpus.length === 0) throw new UserError(`backend webgpu: no adapter can be used: ${choice.notes.join('; ')}`);
+      if (choice.gpus.length === 0) throw new UserError(`backend webgpu: no adapter can be used: ${choice.notes.join('; ')}; use --backend auto, wasm or cpu`);
       return { ...choice, backend };
     }
     case 'auto': {

@@ -3,6 +3,7 @@ import { UserError } from '@l2x/errors';
 import type { AdapterInfo } from '@l2x/model/webgpu';
 import type { SweepResources } from '@l2x/sweep';
 import { autoCpuWorkers, planResources, visibleCudaDevices, type GpuInventory } from '../src/index.ts';
+import { INSTALL_DEVICE_SELECT } from '@l2x/model/webgpu';
 import { PACK_MEMORY_SHARE, UNKNOWN_GPU_MEMORY } from '../src/resources.ts';
 
 const resources: SweepResources = { backend: 'auto', workers: 'auto', devices: 'auto', trialsPerDevice: 1, pack: 'off' };
@@ -45,6 +46,7 @@ describe('planResources', () => {
     const h200s = (n: number): GpuInventory['cuda'] =>
       Array.from({ length: n }, (_, i) => ({ id: String(i), name: 'NVIDIA H200', driver: 'NVIDIA 570.86', memoryBytes: 141 * 2 ** 30, pciBusId: `0000:${(0x18 + 16 * i).toString(16)}:00.0` }));
     const adapters = (n: number) => Array.from({ length: n }, () => ({ ...adapter('NVIDIA H200'), vendor: 'nvidia' }));
+    const names = (n: number) => Array.from({ length: n }, () => 'NVIDIA H200');
 
     it('binds each worker to one card by its PCI bus through Mesa\'s device-select layer, and names the bus in its device', () => {
       const plan = planResources({ ...resources, backend: 'webgpu', trialsPerDevice: 2 }, {}, { cuda: h200s(3), adapters: adapters(3), deviceSelect: true });
@@ -68,34 +70,53 @@ describe('planResources', () => {
         ['NVIDIA H200 (0000:18:00.0)', '0', '0000:18:00.0'],
         ['NVIDIA H200 (0000:28:00.0)', '1', '0000:28:00.0'],
       ]);
-      // One card a scheduler gave: named plainly, but its fallback still binds it by bus (the others share its name).
-      const given = planResources({ ...resources, backend: 'tensorflow-gpu' }, {}, { cuda: h200s(3).slice(2), adapters: [], cudaRestricted: true });
-      expect(given.slots.map((s) => [s.device, s.env.CUDA_VISIBLE_DEVICES, s.env.L2X_WEBGPU_PCI])).toEqual([['NVIDIA H200', '2', '0000:38:00.0']]);
+      // One of three a scheduler gave: still one of several on the machine, so named and bound by bus.
+      const given = planResources({ ...resources, backend: 'tensorflow-gpu' }, {}, { cuda: h200s(3).slice(2), nvidiaSmiNames: names(3), adapters: [], cudaRestricted: true });
+      expect(given.slots.map((s) => [s.device, s.env.CUDA_VISIBLE_DEVICES, s.env.L2X_WEBGPU_PCI])).toEqual([['NVIDIA H200 (0000:38:00.0)', '2', '0000:38:00.0']]);
+      // The only card of its name: plain.
+      const lone = planResources({ ...resources, backend: 'tensorflow-gpu' }, {}, { cuda: h200s(1), nvidiaSmiNames: names(1), adapters: [], cudaRestricted: true });
+      expect(lone.slots.map((s) => [s.device, s.env.L2X_WEBGPU_PCI])).toEqual([['NVIDIA H200', undefined]]);
     });
 
     it("keeps to the cards a scheduler's CUDA_VISIBLE_DEVICES chose, though Vulkan shows them all", () => {
       const chosen = h200s(8).filter((d) => ['2', '5'].includes(d.id));
-      const plan = planResources(resources, {}, { cuda: chosen, adapters: adapters(8), deviceSelect: true, cudaRestricted: true });
+      const scheduled = { nvidiaSmiNames: names(8), deviceSelect: true, cudaRestricted: true };
+      const plan = planResources(resources, {}, { cuda: chosen, adapters: adapters(8), ...scheduled });
       expect(plan.backend).toBe('webgpu');
       expect(plan.slots.map((s) => s.env.L2X_WEBGPU_PCI)).toEqual(['0000:38:00.0', '0000:68:00.0']);
       // A lone card the scheduler did not give us is left out too, and CPU workers are told why.
-      const hidden = planResources({ ...resources, workers: 1 }, {}, { cuda: [], adapters: adapters(1), deviceSelect: true, cudaRestricted: true });
+      const hidden = planResources({ ...resources, workers: 1 }, {}, { cuda: [], adapters: adapters(1), ...scheduled, nvidiaSmiNames: names(1) });
       expect(hidden.backend).toBe('auto');
       expect(hidden.notes).toEqual(['CUDA_VISIBLE_DEVICES shows no "NVIDIA H200": its adapter is left out']);
       expect(hidden.slots[0]!.env.L2X_NO_WEBGPU).toBe(hidden.notes[0]);
+      // Without nvidia-smi nothing says which cards the variable means: the adapter is used.
+      const unknown = planResources({ ...resources, workers: 1 }, {}, { cuda: [], adapters: adapters(1), cudaRestricted: true, nvidiaSmiNames: [] });
+      expect(unknown.slots.map((s) => s.device)).toEqual(['NVIDIA H200']);
     });
 
-    it('without the layer: the first card only, saying why; none at all when a scheduler chose the cards', () => {
-      const plan = planResources({ ...resources, backend: 'webgpu' }, {}, { cuda: h200s(2), adapters: adapters(2), deviceSelect: false });
-      expect(plan.slots.map((s) => [s.device, s.env.L2X_WEBGPU_PCI])).toEqual([['NVIDIA H200', undefined]]);
-      expect(plan.notes).toEqual([
-        '2 adapters are named "NVIDIA H200" and Mesa\'s Vulkan device-select layer is not installed (apt-get install mesa-vulkan-drivers): WebGPU workers use the first one only',
+    it('binds by bus only where the layer singled out a card and the buses are known; else the first card, saying why', () => {
+      const notes = (inventory: Partial<GpuInventory>) => {
+        const plan = planResources({ ...resources, backend: 'webgpu' }, {}, { cuda: h200s(2), adapters: adapters(2), deviceSelect: true, ...inventory });
+        expect(plan.slots.map((s) => [s.device, s.env.L2X_WEBGPU_PCI])).toEqual([['NVIDIA H200', undefined]]);
+        return plan.notes;
+      };
+      expect(notes({ deviceSelect: false })).toEqual([`2 cards are named "NVIDIA H200" and nothing here shows a process one of them alone; that needs ${INSTALL_DEVICE_SELECT}: WebGPU workers use the first one only`]);
+      expect(notes({ cuda: [] })).toEqual(['2 cards are named "NVIDIA H200" and nvidia-smi lists none of them, so their PCI buses are unknown (it knows only NVIDIA cards): WebGPU workers use the first one only']);
+      expect(notes({ cuda: [h200s(2)[0]!, { ...h200s(2)[1]!, pciBusId: undefined }] })).toEqual([
+        '2 cards are named "NVIDIA H200" and nvidia-smi gives no PCI bus for some of them: WebGPU workers use the first one only',
       ]);
-      const noBus = planResources({ ...resources, backend: 'webgpu' }, {}, { cuda: [], adapters: adapters(2), deviceSelect: true });
-      expect(noBus.notes).toEqual(['2 adapters are named "NVIDIA H200" and nvidia-smi gives no PCI bus for them: WebGPU workers use the first one only']);
+      expect(notes({ cuda: h200s(3) })).toEqual(['3 cards are named "NVIDIA H200" and nvidia-smi lists 3 of them and Vulkan 2: WebGPU workers use the first one only']);
+      // Under a scheduler the first could be a card it did not give: none is used, and asking for webgpu says why.
       expect(() =>
-        planResources({ ...resources, backend: 'webgpu' }, {}, { cuda: h200s(2).slice(1), adapters: adapters(2), deviceSelect: false, cudaRestricted: true }),
-      ).toThrow(/^backend webgpu: no adapter can be used: 2 adapters are named "NVIDIA H200" and Mesa's Vulkan device-select layer is not installed .*none is used/);
+        planResources({ ...resources, backend: 'webgpu' }, {}, { cuda: h200s(2).slice(1), nvidiaSmiNames: names(2), adapters: adapters(2), cudaRestricted: true }),
+      ).toThrow(/^backend webgpu: no adapter can be used: 2 cards are named "NVIDIA H200" and nothing here shows .*none is used, since any could be a card CUDA_VISIBLE_DEVICES does not show; use --backend auto, wasm or cpu$/);
+    });
+
+    it("keeps Dawn's order for resources.devices, twins among other cards", () => {
+      const a100 = { id: '2', name: 'NVIDIA A100', driver: 'NVIDIA 570.86', memoryBytes: 80 * 2 ** 30, pciBusId: '0000:99:00.0' };
+      const inventory: GpuInventory = { cuda: [...h200s(2), a100], adapters: [adapters(1)[0]!, { ...adapter('NVIDIA A100'), vendor: 'nvidia' }, adapters(1)[0]!], deviceSelect: true };
+      const plan = planResources({ ...resources, backend: 'webgpu', devices: [1, 2] }, {}, inventory);
+      expect(plan.slots.map((s) => s.device)).toEqual(['NVIDIA A100', 'NVIDIA H200 (0000:28:00.0)']);
     });
   });
 
