@@ -10,7 +10,8 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { parseSettings, type Metrics } from '../src/config.ts';
@@ -121,12 +122,13 @@ if (!twinsHere) {
 
 describe.skipIf(!twinsHere)('several cards of one name (lavapipe twins)', () => {
   const child = fileURLToPath(new URL('./bind-adapter.child.ts', import.meta.url));
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   function inTwins(args: string[], env: Record<string, string> = {}): { names?: string[]; device?: string; visible?: number; error?: string; singledOut?: boolean; after?: number } {
     const dir = mkdtempSync(join(tmpdir(), 'l2x-twins-'));
     const manifests = ['a', 'b'].map((x) => join(dir, `lvp_${x}.json`));
     for (const file of manifests) copyFileSync(lavapipeManifest!, file);
     try {
-      const out = spawnSync(process.execPath, ['--import', 'tsx', child, ...args], {
+      const out = spawnSync(process.execPath, ['--import', tsx, child, ...args], {
         encoding: 'utf8',
         timeout: 60_000,
         env: { ...process.env, VK_ICD_FILENAMES: manifests.join(':'), VK_DRIVER_FILES: manifests.join(':'), XDG_RUNTIME_DIR: tmpdir(), ...env },

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+/** The script and Node flags that start `entry` as a child process, from the workspace or from the bundle. */
 export function childScript(entry: 'worker' | 'list-adapters'): { script: string; execArgv: string[] } {
   const bundled = fileURLToPath(new URL(`./${entry}.js`, import.meta.url));
   if (existsSync(bundled)) return { script: bundled, execArgv: [] };
