@@ -136,8 +136,10 @@ describe('sweeper run: crashes and readers', () => {
 
     const reader = await ResultsReader.open(db);
     const sweepId = (await reader.sweep('ctrlc')).id;
-    expect(await reader.trials(sweepId, ['running'])).toEqual([]);
-    expect((await reader.trials(sweepId, ['interrupted'])).length).toBeGreaterThanOrEqual(1);
+    // On failure, say where every trial ended and what the run printed (one CI run saw no trial interrupted).
+    const states = JSON.stringify((await reader.trials(sweepId)).map((t) => [t.key, t.status, t.attempts, t.error]));
+    expect(await reader.trials(sweepId, ['running']), states).toEqual([]);
+    expect((await reader.trials(sweepId, ['interrupted'])).length, `${states}\n${first.output()}`).toBeGreaterThanOrEqual(1);
     expect((await reader.runs(sweepId))[0]).toMatchObject({ status: 'interrupted' });
 
     const second = sweeper(['run', '--config', file, '--db', db, '--no-dashboard']);
