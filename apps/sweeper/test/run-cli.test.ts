@@ -126,7 +126,8 @@ describe('sweeper run: crashes and readers', () => {
   }, 120_000);
 
   it('stops on Ctrl-C: running trials become interrupted, exit 130, and the next run finishes them', async () => {
-    const file = sweepFile('ctrlc', `seeds: 2\nparameters: { tau: { values: [0.1, 0.5] } }\n${tiny.replace('steps: 40', 'steps: 150')}`);
+    // Trials long enough (a few seconds each) that the first still runs when Ctrl-C lands, even on a loaded machine.
+    const file = sweepFile('ctrlc', `seeds: 2\nparameters: { tau: { values: [0.1, 0.5] } }\n${tiny.replace('steps: 40', 'steps: 400')}`);
     const db = join(dir, 'results.db');
     const first = startSweeper(['run', '--config', file, '--db', db, '--no-dashboard']);
     await until(() => /\] start /.test(first.output()), 60_000);
