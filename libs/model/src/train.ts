@@ -135,9 +135,10 @@ export async function trainPack(input: Settings[], options: PackOptions = {}): P
         await run.evaluate(step, settled!);
         if (options.afterEval && step < steps) run.stop(await options.afterEval(step, run.training()), step);
         if (run.allFailed()) break;
-      } else if (step % PROGRESS_EVERY === 0) {
-        await new Promise((resolve) => setImmediate(resolve)); // let the UI, signals and timers run
       }
+      // Let the UI, signals, timers and the parent's messages (a stop) run: an evaluation awaits only promises on
+      // wasm and cpu, which never reach the event loop.
+      if (step % PROGRESS_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
     }
     return run.outcomes({ backend, kernels, tfjsVersion: version, device }, pack.length);
   } finally {

@@ -135,6 +135,14 @@ describe('train', () => {
     expect(tf.memory().numTensors).toBe(before);
   }, 30_000);
 
+  it('lets the event loop run while it trains, even when every progress step is an evaluation: an abort sent by a timer (or a message) lands', async () => {
+    // A worker hears its parent's "stop" only between event-loop turns; on wasm, evaluations await nothing but promises.
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 300);
+    const error = await train(small({ steps: 3000, evalEvery: 10, evalSize: 128 }), { backend: 'wasm', signal: controller.signal }).catch((e: unknown) => e);
+    expect((error as Error).name).toBe('AbortError');
+  }, 120_000);
+
   it('settings that are wrong at run time are a UserError naming the setting, before any training', async () => {
     const events: TrainEvent[] = [];
     const error = await train({ ...small(), k: 9 }, { backend: 'wasm', onEvent: (e) => events.push(e) }).catch((e: unknown) => e);
