@@ -24,12 +24,16 @@ let verdict: ((stop: number[]) => void) | null = null;
 /** After an evaluation of a judged job: tell the parent which trials reported, and wait for the ones that stop. */
 function askVerdict(message: RunMessage, step: number, training: readonly number[]): Promise<number[]> {
   const trialIds = training.map((i) => message.trials[i]!.trialId);
+  const { signal } = abort;
   return new Promise<number[]>((resolve) => {
+    // Aborted while waiting: no trial stops here (the job ends as a whole). One listener per wait, removed after it.
+    const onAbort = () => verdict?.([]);
     verdict = (stop) => {
       verdict = null;
+      signal.removeEventListener('abort', onAbort);
       resolve(training.filter((i) => stop.includes(message.trials[i]!.trialId)));
     };
-    abort.signal.addEventListener('abort', () => verdict?.([]), { once: true });
+    signal.addEventListener('abort', onAbort, { once: true });
     send({ type: 'evaluated', jobId: message.jobId, step, trialIds });
   });
 }
