@@ -17,6 +17,16 @@ async function claimOne(store: ResultsStore, trialId: number, runId: number, wor
   return lease!;
 }
 
+/** A sweep with one trial, claimed in a new run: the start of a trial's life. */
+async function oneClaimedTrial(store: ResultsStore) {
+  const { sweep } = await store.ensureSweep(sweepInput);
+  await store.addTrials(sweep.id, [trial(0.1, 0)]);
+  const runId = await store.startRun(sweep.id, env);
+  const [t] = await store.pendingTrials(sweep.id);
+  const lease = await claimOne(store, t!.id, runId);
+  return { sweep, runId, t: t!, lease };
+}
+
 function sqlOf(store: ResultsReader): Sql {
   return (store as unknown as { db: Sql }).db;
 }
@@ -93,11 +103,7 @@ describe.each(BACKENDS)('ResultsStore (%s)', (_name, create) => {
   });
 
   it('claims a trial for one worker only and records its life', async () => {
-    const { sweep } = await store.ensureSweep(sweepInput);
-    await store.addTrials(sweep.id, [trial(0.1, 0)]);
-    const runId = await store.startRun(sweep.id, env);
-    const [t] = await store.pendingTrials(sweep.id);
-    const lease = await claimOne(store, t!.id, runId);
+    const { sweep, runId, t, lease } = await oneClaimedTrial(store);
     expect(lease.attempt).toBe(1);
     expect(await store.claimTrials([t!.id], claim(runId, 1))).toEqual([]);
     expect(await store.recordPoints(lease, 20, { loss: 1.5, hard_acc: 0.4 })).toBe(true);
@@ -166,11 +172,7 @@ describe.each(BACKENDS)('ResultsStore (%s)', (_name, create) => {
   });
 
   it('refuses every write of an attempt that lost its lease (a zombie changes nothing)', async () => {
-    const { sweep } = await store.ensureSweep(sweepInput);
-    await store.addTrials(sweep.id, [trial(0.1, 0)]);
-    const runId = await store.startRun(sweep.id, env);
-    const [t] = await store.pendingTrials(sweep.id);
-    const zombie = await claimOne(store, t!.id, runId);
+    const { sweep, runId, t, lease: zombie } = await oneClaimedTrial(store);
     await store.recordPoints(zombie, 10, { loss: 3 });
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(await store.requeueExpired(sweep.id, 0.01)).toBe(1);
@@ -208,11 +210,7 @@ describe.each(BACKENDS)('ResultsStore (%s)', (_name, create) => {
   });
 
   it('interrupts running trials so that the next run resumes them', async () => {
-    const { sweep } = await store.ensureSweep(sweepInput);
-    await store.addTrials(sweep.id, [trial(0.1, 0)]);
-    const runId = await store.startRun(sweep.id, env);
-    const [t] = await store.pendingTrials(sweep.id);
-    const lease = await claimOne(store, t!.id, runId);
+    const { sweep, runId, lease } = await oneClaimedTrial(store);
     await store.interruptTrials([lease]);
     await store.finishRun(runId, 'interrupted');
     expect((await store.pendingTrials(sweep.id)).map((x) => x.status)).toEqual(['interrupted']);
