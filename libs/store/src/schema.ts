@@ -84,57 +84,61 @@ function configStatsTriggers(d: Dialect, metrics: readonly string[], replace: bo
 /** The statuses whose changes move config_stats: completed (moments) and, from migration 6, pruned (a count). */
 const counted = (pruned: boolean) => (pruned ? `('completed', 'pruned')` : `('completed')`);
 
-function configStatsTriggersSqlite(d: Dialect, metrics: readonly string[], replace: boolean, pruned: boolean): string {
-  const drop = replace ? ['insert', 'update', 'delete'].map((event) => `DROP TRIGGER config_stats_${event};`).join('\n') : '';
-  return `${drop}
-  CREATE TRIGGER config_stats_insert AFTER INSERT ON trials BEGIN
-    INSERT INTO config_stats (sweep_id, config_key, trial_id) VALUES (NEW.sweep_id, NEW.config_key, NEW.id)
+/**
+ * What each change of a trial does to config_stats, in SQL that both dialects run as it is: a trial added counts
+ * (and makes its configuration's row), one whose counted status changes moves its moments out and in, one deleted
+ * stops counting. The triggers below only wrap these.
+ */
+function configStatsStatements(d: Dialect, metrics: readonly string[], pruned: boolean) {
+  return {
+    inserted: `INSERT INTO config_stats (sweep_id, config_key, trial_id) VALUES (NEW.sweep_id, NEW.config_key, NEW.id)
       ON CONFLICT (sweep_id, config_key) DO NOTHING;
     UPDATE config_stats SET trials = trials + 1,
       ${statsChanges(d, 'NEW', '+', metrics, pruned)}
-    WHERE sweep_id = NEW.sweep_id AND config_key = NEW.config_key;
-  END;
-  CREATE TRIGGER config_stats_update AFTER UPDATE ON trials
-  WHEN OLD.status IN ${counted(pruned)} OR NEW.status IN ${counted(pruned)} BEGIN
-    UPDATE config_stats SET
+    WHERE sweep_id = NEW.sweep_id AND config_key = NEW.config_key;`,
+    changes: `OLD.status IN ${counted(pruned)} OR NEW.status IN ${counted(pruned)}`,
+    updated: `UPDATE config_stats SET
       ${statsChanges(d, 'OLD', '-', metrics, pruned)}
     WHERE sweep_id = OLD.sweep_id AND config_key = OLD.config_key;
     UPDATE config_stats SET
       ${statsChanges(d, 'NEW', '+', metrics, pruned)}
-    WHERE sweep_id = NEW.sweep_id AND config_key = NEW.config_key;
+    WHERE sweep_id = NEW.sweep_id AND config_key = NEW.config_key;`,
+    deleted: `UPDATE config_stats SET trials = trials - 1,
+      ${statsChanges(d, 'OLD', '-', metrics, pruned)}
+    WHERE sweep_id = OLD.sweep_id AND config_key = OLD.config_key;`,
+  };
+}
+
+function configStatsTriggersSqlite(d: Dialect, metrics: readonly string[], replace: boolean, pruned: boolean): string {
+  const drop = replace ? ['insert', 'update', 'delete'].map((event) => `DROP TRIGGER config_stats_${event};`).join('\n') : '';
+  const sql = configStatsStatements(d, metrics, pruned);
+  return `${drop}
+  CREATE TRIGGER config_stats_insert AFTER INSERT ON trials BEGIN
+    ${sql.inserted}
+  END;
+  CREATE TRIGGER config_stats_update AFTER UPDATE ON trials WHEN ${sql.changes} BEGIN
+    ${sql.updated}
   END;
   CREATE TRIGGER config_stats_delete AFTER DELETE ON trials BEGIN
-    UPDATE config_stats SET trials = trials - 1,
-      ${statsChanges(d, 'OLD', '-', metrics, pruned)}
-    WHERE sweep_id = OLD.sweep_id AND config_key = OLD.config_key;
+    ${sql.deleted}
   END;
   `;
 }
 
 /** PostgreSQL: the same three changes in one row trigger function (replaced in place when metrics are added). */
 function configStatsTriggersPg(d: Dialect, metrics: readonly string[], replace: boolean, pruned: boolean): string {
+  const sql = configStatsStatements(d, metrics, pruned);
   return `
   CREATE OR REPLACE FUNCTION config_stats_change() RETURNS trigger LANGUAGE plpgsql AS $body$
   BEGIN
     IF TG_OP = 'INSERT' THEN
-      INSERT INTO config_stats (sweep_id, config_key, trial_id) VALUES (NEW.sweep_id, NEW.config_key, NEW.id)
-        ON CONFLICT (sweep_id, config_key) DO NOTHING;
-      UPDATE config_stats SET trials = trials + 1,
-        ${statsChanges(d, 'NEW', '+', metrics, pruned)}
-      WHERE sweep_id = NEW.sweep_id AND config_key = NEW.config_key;
+      ${sql.inserted}
     ELSIF TG_OP = 'UPDATE' THEN
-      IF OLD.status IN ${counted(pruned)} OR NEW.status IN ${counted(pruned)} THEN
-        UPDATE config_stats SET
-          ${statsChanges(d, 'OLD', '-', metrics, pruned)}
-        WHERE sweep_id = OLD.sweep_id AND config_key = OLD.config_key;
-        UPDATE config_stats SET
-          ${statsChanges(d, 'NEW', '+', metrics, pruned)}
-        WHERE sweep_id = NEW.sweep_id AND config_key = NEW.config_key;
+      IF ${sql.changes} THEN
+        ${sql.updated}
       END IF;
     ELSE
-      UPDATE config_stats SET trials = trials - 1,
-        ${statsChanges(d, 'OLD', '-', metrics, pruned)}
-      WHERE sweep_id = OLD.sweep_id AND config_key = OLD.config_key;
+      ${sql.deleted}
     END IF;
     RETURN NULL;
   END $body$;
