@@ -50,6 +50,7 @@ export function sweepPruner(spec: SweepSpec): Pruner | null {
 /** Which of these trials, that just reported `step`, stop there: each judged against every curve of the sweep. */
 export async function judge(reader: ResultsReader, sweepId: number, spec: SweepSpec, pruner: Pruner, trialIds: readonly number[], step: number): Promise<number[]> {
   if (!pruner.judges(step)) return []; // not a rung (or still warming up): nothing to read
-  const curves = await reader.metricCurves(sweepId, spec.metric.name);
+  // What the pruners read: the others' values at this step, and the judged trials' own curves so far.
+  const curves = await reader.metricCurves(sweepId, spec.metric.name, { step, whole: trialIds });
   return trialIds.filter((id) => pruner.shouldPrune(id, step, curves));
 }

@@ -271,12 +271,17 @@ export class ResultsReader {
     return rows.map((r) => ({ trialId: r.id, configKey: r.config_key, params: JSON.parse(r.params), status: r.status, value: r.value, step: r.step }));
   }
 
-  /** Every trial's curve of one metric that has at least one point, with its status: what pruners judge against. */
-  async metricCurves(sweepId: number, metric: string): Promise<TrialCurve[]> {
+  /**
+   * Every trial's curve of one metric that has at least one point, with its status: what pruners judge against.
+   * With `at`, only what a pruner reads at one step: every trial's point at that step, and the whole curves of the
+   * trials being judged (a read that stays the size of the sweep, not of all its curves).
+   */
+  async metricCurves(sweepId: number, metric: string, at?: { step: number; whole: readonly number[] }): Promise<TrialCurve[]> {
+    const only = at ? ` AND (p.step = ?${at.whole.length ? ` OR t.id IN (${at.whole.map(() => '?').join(', ')})` : ''})` : '';
     const rows = await this.db.all<{ id: number; status: TrialStatus; step: number; value: number }>(
       `SELECT t.id, t.status, p.step, p.value FROM trials t JOIN metric_points p ON p.trial_id = t.id
-       WHERE t.sweep_id = ? AND p.name = ? AND p.value IS NOT NULL ORDER BY t.id, p.step`,
-      [sweepId, metric],
+       WHERE t.sweep_id = ? AND p.name = ? AND p.value IS NOT NULL${only} ORDER BY t.id, p.step`,
+      [sweepId, metric, ...(at ? [at.step, ...at.whole] : [])],
     );
     const curves = new Map<number, TrialCurve>();
     for (const r of rows) {

@@ -326,6 +326,10 @@ describe.each(BACKENDS)('ResultsStore (%s)', (_name, create) => {
     ]);
     const curves = await store.metricCurves(sweep.id, 'hard_acc');
     expect(curves).toEqual([{ trialId: a!.id, status: 'pruned', values: new Map([[10, 0.4], [20, 0.45]]) }]);
+    // What a pruner reads at one step: each trial's point there, and the whole curves of the trials it judges.
+    expect(await store.metricCurves(sweep.id, 'hard_acc', { step: 20, whole: [] })).toEqual([{ trialId: a!.id, status: 'pruned', values: new Map([[20, 0.45]]) }]);
+    expect(await store.metricCurves(sweep.id, 'hard_acc', { step: 30, whole: [a!.id] })).toEqual(curves);
+    expect(await store.metricCurves(sweep.id, 'hard_acc', { step: 30, whole: [] })).toEqual([]);
   });
 
   it('names each view column once: every setting and metric under its own name', async () => {
