@@ -5,7 +5,7 @@
  */
 import { DEFAULT_SETTINGS } from '@l2x/model/config';
 import type { ResultsReader, TrialOutcome } from '@l2x/store';
-import { TpeSampler, createPruner, trialsOf, type Observation, type PlannedTrial, type Pruner, type SweepSpec } from '@l2x/sweep';
+import { TpeSampler, createPruner, isFinished, trialsOf, type Observation, type PlannedTrial, type Pruner, type SweepSpec } from '@l2x/sweep';
 
 /**
  * One observation per configuration, in order of its first trial: running while any of its trials is pending or
@@ -18,7 +18,7 @@ export function observationsOf(outcomes: readonly TrialOutcome[]): Observation[]
   return [...byConfig.values()].map((trials): Observation => {
     const params = trials[0]!.params as Observation['params'];
     const step = Math.max(...trials.map((t) => t.step));
-    if (trials.some((t) => t.status === 'queued' || t.status === 'running' || t.status === 'interrupted'))
+    if (trials.some((t) => !isFinished(t.status)))
       return { params, state: 'running', value: null, step };
     const completed = trials.filter((t) => t.status === 'completed' && t.value !== null);
     if (completed.length > 0) return { params, state: 'completed', value: completed.reduce((a, t) => a + t.value!, 0) / completed.length, step };

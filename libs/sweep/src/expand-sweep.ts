@@ -62,7 +62,7 @@ function* randomConfigurations(spec: SweepSpec): Generator<Configuration> {
 }
 
 /** One value of a parameter, drawn as W&B does. Values from q-distributions are exact multiples of q. */
-export function draw(p: ParameterSpec, random: () => number): { value: SettingValue; pick: ParameterPick } {
+function draw(p: ParameterSpec, random: () => number): { value: SettingValue; pick: ParameterPick } {
   if ('value' in p) return { value: p.value, pick: 'value' };
   if ('values' in p) {
     const i = Math.floor(random() * p.values.length);
