@@ -181,5 +181,7 @@ describe('withTrialsToAsk', () => {
     expect(withTrialsToAsk(now, sweep('name: s\nmethod: random\nrunCap: 8\n'))).toBe(now);
     expect(withTrialsToAsk(now, sweep('name: s\nmethod: bayes\nrunCap: 3\nseeds: 2\n'))).toBe(now);
     expect(withTrialsToAsk(now, sweep('name: [\n'))).toBe(now);
+    // Ended before runCap (its space ran out): nothing is left to ask, nothing shows as queued.
+    expect(withTrialsToAsk(now, { ...sweep('name: s\nmethod: bayes\nrunCap: 8\n'), status: 'completed' })).toBe(now);
   });
 });

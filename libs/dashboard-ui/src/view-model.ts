@@ -298,9 +298,11 @@ function bayesTrials(sweep: SweepRecord): number | null {
 
 /**
  * A bayes sweep asks for its configurations as it goes, so the store holds only those asked so far: the trials
- * still to ask count as queued, and the progress line shows the whole sweep (runCap × seeds).
+ * still to ask count as queued, and the progress line shows the whole sweep (runCap × seeds). A sweep that ended
+ * (its search space ran out before runCap, or it failed) has nothing left to ask.
  */
 export function withTrialsToAsk(counts: StatusCounts, sweep: SweepRecord): StatusCounts {
+  if (sweep.status !== 'running' && sweep.status !== 'interrupted') return counts;
   const planned = bayesTrials(sweep);
   if (planned === null || planned <= counts.total) return counts;
   return { ...counts, queued: counts.queued + planned - counts.total, total: planned };
