@@ -9,6 +9,7 @@ import { compareTables, type Comparison } from './compare.ts';
 import { CURVE_LIMIT, loadCurves, type TableCurves } from './curves.ts';
 import { checkGroupBy } from './report-options.ts';
 import { loadSweepData, type SweepData } from './report-reader.ts';
+import { sweepMethod } from './html-report.ts';
 import { loadHistory, type SearchHistory } from './search-history.ts';
 
 export interface ReportOptions {
@@ -62,7 +63,9 @@ export async function buildReport(reader: ResultsReader, options: ReportOptions)
 
   if (!second) {
     const table = aggregate(await load(first, []), { by });
-    return { tables: [table], comparison: null, curves: await curvesOf([table]), history: await loadHistory(reader, first) };
+    // The search's history (every trial in order) only shows for a bayes sweep or one with pruned trials.
+    const history = table.counts.pruned > 0 || sweepMethod(table) === 'bayes' ? await loadHistory(reader, first) : null;
+    return { tables: [table], comparison: null, curves: await curvesOf([table]), history };
   }
   // Side by side: both tables keyed on the settings that tell either sweep's configurations apart.
   let a = await load(first, second.swept);

@@ -6,9 +6,9 @@ import type { MetricName } from '@l2x/model/config';
 import { formatSummary } from '@l2x/stats';
 import { metricOf, type ReportRow, type ReportTable } from './aggregate.ts';
 import type { Report } from './build-report.ts';
-import { prunedLabel, type SearchHistory } from './search-history.ts';
+import type { SearchHistory } from './search-history.ts';
 import type { Comparison } from './compare.ts';
-import { showSetting } from '@l2x/store';
+import { describeKey, showSetting } from '@l2x/store';
 
 function cell(text: string): string {
   return text.replaceAll('\\', '\\\\').replaceAll('|', '\\|').replaceAll('\n', ' ');
@@ -141,7 +141,7 @@ function compared(comparison: Comparison): string {
 function prunedSection(history: SearchHistory): string {
   if (history.pruned.length === 0) return '';
   const { sweep } = history;
-  const rows = history.pruned.map((p) => [String(p.trial), prunedLabel(p, sweep.swept), String(p.step), p.value === null ? '–' : p.value.toFixed(3)]);
+  const rows = history.pruned.map((p) => [String(p.trial), describeKey(p.params, sweep.swept), String(p.step), p.value === null ? '–' : p.value.toFixed(3)]);
   return [
     '',
     '',

@@ -5,7 +5,6 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { ResultsReader, SweepRecord, TrialStatus } from '@l2x/store';
-import { showSetting } from '@l2x/store';
 
 export interface HistoryPoint {
   /** 1-based, in the order the trials were made. */
@@ -90,9 +89,4 @@ export function historySpec(history: SearchHistory): TopLevelSpec | null {
     config: { font: FONT },
     vconcat: [byTrial, ...(panels.length ? [{ hconcat: panels }] : [])],
   } as TopLevelSpec;
-}
-
-/** A pruned trial's settings as the table shows them: `lr=0.001, tau=0.5`. */
-export function prunedLabel(point: HistoryPoint, swept: readonly string[]): string {
-  return swept.map((name) => `${name}=${showSetting(point.params[name])}`).join(', ');
 }
