@@ -111,7 +111,10 @@ describe('packed training', () => {
       });
       const every = settings[0]!.evalEvery;
       expect(asked[0]).toEqual([every, [0, 1, 2]]);
-      expect(asked.slice(1).map(([, training]) => training)).toEqual(asked.slice(1).map(() => [0, 2])); // not asked after the last step
+      expect(asked.slice(1).map(([, training]) => training)).toEqual(asked.slice(1).map(() => [0, 2]));
+      // Asked after every evaluation but the last step's.
+      const { steps } = settings[0]!;
+      expect(asked.map(([step]) => step)).toEqual(Array.from({ length: Math.ceil(steps / every) - 1 }, (_, i) => (i + 1) * every));
       expect(outcomes[1]).toEqual({ ok: false, error: null, stoppedAt: every });
       expect(evals.filter((e) => e.trial === 1).map((e) => (e.type === 'eval' ? e.step : -1))).toEqual([every]); // its curve ends where it stopped
       for (const i of [0, 2]) {
